@@ -1,0 +1,169 @@
+"""The one validator.
+
+Every public function turns its inputs into float64 arrays here, once, and gets
+a clear ``ValueError`` / ``TypeError`` naming the bad value and what was
+expected.  Private kernels never check anything.
+"""
+from __future__ import annotations
+
+import math
+import numbers
+
+import numpy as np
+
+__all__ = [
+    "as_float_array",
+    "as_pmf",
+    "as_samples",
+    "as_points",
+    "as_weights",
+    "check_p",
+    "check_positive_int",
+    "check_base",
+]
+
+
+def as_float_array(x, name: str) -> np.ndarray:
+    """Return ``x`` as a float64 ndarray (no copy when it already is one).
+
+    Raises ``TypeError`` for inputs that are not real numbers (strings, objects,
+    complex numbers, ``None``).
+    """
+    if isinstance(x, np.ndarray) and x.dtype == np.float64:
+        return x
+    if x is None:
+        raise TypeError(f"{name} must be an array of real numbers, got None")
+    try:
+        arr = np.asarray(x)
+    except Exception as exc:  # ragged lists and the like
+        raise ValueError(f"{name} could not be turned into an array: {exc}") from None
+    if arr.dtype == object:
+        raise TypeError(
+            f"{name} must be an array of real numbers, got an object array "
+            f"(ragged nesting or non-numeric entries?)"
+        )
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must be an array of real numbers, got dtype {arr.dtype}")
+    return arr.astype(np.float64, copy=False)
+
+
+def _first_bad(arr: np.ndarray, mask: np.ndarray) -> str:
+    idx = np.argwhere(mask)[0]
+    where = tuple(int(i) for i in idx) if arr.ndim > 1 else int(idx[0])
+    return f"{arr[tuple(idx)]!r} at index {where}"
+
+
+def as_pmf(p, name: str = "p", *, axis: int = -1) -> np.ndarray:
+    """Masses along ``axis``: finite, non-negative, not all zero; at least 1-D.
+
+    The result is **not** normalised; callers normalise where the formula needs it.
+    """
+    arr = as_float_array(p, name)
+    if arr.ndim == 0:
+        raise ValueError(f"{name} must be at least 1-D (a vector of masses), got a scalar")
+    try:
+        n = arr.shape[axis]
+    except IndexError:
+        raise ValueError(f"axis={axis} is out of range for {name} with shape {arr.shape}") from None
+    if n == 0:
+        raise ValueError(f"{name} is empty along axis {axis}: a pmf needs at least one entry")
+    if not np.isfinite(arr).all():
+        raise ValueError(f"{name} must be finite, found {_first_bad(arr, ~np.isfinite(arr))}")
+    if (arr < 0).any():
+        raise ValueError(f"{name} must be non-negative, found {_first_bad(arr, arr < 0)}")
+    totals = arr.sum(axis=axis)
+    if (totals <= 0).any():
+        raise ValueError(
+            f"{name} has all-zero mass along axis {axis}; a distribution needs positive total mass"
+        )
+    return arr
+
+
+def as_samples(x, name: str = "x", *, check_finite: bool = True) -> np.ndarray:
+    """1-D samples, or ``(..., n)`` batches of them: non-empty, finite.
+
+    ``check_finite=False`` lets a caller that sorts anyway check only the ends
+    of the sorted array (NaN sorts last), which is much cheaper for large ``n``.
+    """
+    arr = as_float_array(x, name)
+    if arr.ndim == 0:
+        raise ValueError(f"{name} must be a 1-D array of samples, got a scalar")
+    if arr.shape[-1] == 0 or arr.size == 0:
+        raise ValueError(f"{name} is empty (shape {arr.shape}); at least one sample is needed")
+    if check_finite and not np.isfinite(arr).all():
+        raise ValueError(
+            f"{name} must hold finite sample values, found {_first_bad(arr, ~np.isfinite(arr))}"
+        )
+    return arr
+
+
+def as_points(x, name: str = "x", *, dim: int | None = None) -> np.ndarray:
+    """A point cloud ``(n, d)``; a 1-D array is read as ``n`` points in 1-D."""
+    arr = as_float_array(x, name)
+    if arr.ndim == 1:
+        arr = arr[:, None]
+    if arr.ndim != 2:
+        raise ValueError(f"{name} must be a point cloud of shape (n, d), got shape {arr.shape}")
+    if arr.shape[0] == 0:
+        raise ValueError(f"{name} is empty (shape {arr.shape}); at least one point is needed")
+    if arr.shape[1] == 0:
+        raise ValueError(f"{name} has zero coordinates per point (shape {arr.shape})")
+    if dim is not None and arr.shape[1] != dim:
+        raise ValueError(
+            f"{name} has {arr.shape[1]} coordinates per point, expected {dim} to match the other cloud"
+        )
+    if not np.isfinite(arr).all():
+        raise ValueError(f"{name} must hold finite coordinates, found {_first_bad(arr, ~np.isfinite(arr))}")
+    return arr
+
+
+def as_weights(w, shape: tuple[int, ...], name: str = "weights") -> np.ndarray | None:
+    """Sample weights of exactly ``shape`` (or ``None``): finite, >= 0, positive total.
+
+    Batched weights are checked per batch: each row along the last axis must
+    have positive total. Not normalised.
+    """
+    if w is None:
+        return None
+    arr = as_float_array(w, name)
+    if arr.shape != tuple(shape):
+        raise ValueError(f"{name} has shape {arr.shape}, expected {tuple(shape)} to match the values")
+    if not np.isfinite(arr).all():
+        raise ValueError(f"{name} must be finite, found {_first_bad(arr, ~np.isfinite(arr))}")
+    if (arr < 0).any():
+        raise ValueError(f"{name} must be non-negative, found {_first_bad(arr, arr < 0)}")
+    if arr.ndim == 0 or (arr.sum(axis=-1) <= 0).any():
+        raise ValueError(f"{name} must have positive total weight, got all zeros")
+    return arr
+
+
+def check_p(p) -> float:
+    """The order ``p`` of a Wasserstein distance: a real number >= 1, or ``inf``."""
+    if isinstance(p, bool) or not isinstance(p, numbers.Real):
+        raise TypeError(f"p must be a real number >= 1 or inf, got {p!r}")
+    p = float(p)
+    if math.isnan(p) or p < 1:
+        raise ValueError(f"p must be >= 1 (or inf), got {p!r}")
+    return p
+
+
+def check_positive_int(n, name: str, *, minimum: int = 1) -> int:
+    """An integer ``>= minimum`` (booleans refused)."""
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral):
+        raise TypeError(f"{name} must be an integer >= {minimum}, got {n!r}")
+    n = int(n)
+    if n < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {n}")
+    return n
+
+
+def check_base(base) -> float | None:
+    """Logarithm base: ``None`` (natural log) or a positive real number other than 1."""
+    if base is None:
+        return None
+    if isinstance(base, bool) or not isinstance(base, numbers.Real):
+        raise TypeError(f"base must be a positive real number other than 1, or None; got {base!r}")
+    base = float(base)
+    if not (base > 0) or base == 1 or math.isinf(base):
+        raise ValueError(f"base must be a positive finite number other than 1, got {base!r}")
+    return base
