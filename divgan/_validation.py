@@ -20,6 +20,8 @@ __all__ = [
     "check_p",
     "check_positive_int",
     "check_base",
+    "as_nonnegative",
+    "check_real",
 ]
 
 
@@ -167,3 +169,33 @@ def check_base(base) -> float | None:
     if not (base > 0) or base == 1 or math.isinf(base):
         raise ValueError(f"base must be a positive finite number other than 1, got {base!r}")
     return base
+
+
+def as_nonnegative(x, name: str) -> np.ndarray:
+    """Values of any shape (scalars too) that are finite and >= 0; zeros allowed everywhere.
+
+    For density values on a grid, where an all-zero stretch is legitimate (unlike a pmf).
+    """
+    arr = as_float_array(x, name)
+    if not np.isfinite(arr).all():
+        if arr.ndim == 0:
+            raise ValueError(f"{name} must be finite, got {float(arr)!r}")
+        raise ValueError(f"{name} must be finite, found {_first_bad(arr, ~np.isfinite(arr))}")
+    if (arr < 0).any():
+        if arr.ndim == 0:
+            raise ValueError(f"{name} must be non-negative, got {float(arr)!r}")
+        raise ValueError(f"{name} must be non-negative, found {_first_bad(arr, arr < 0)}")
+    return arr
+
+
+def check_real(x, name: str, *, positive: bool = False) -> float:
+    """A finite real scalar (booleans refused); ``positive=True`` also requires ``x > 0``."""
+    if isinstance(x, bool) or not isinstance(x, numbers.Real):
+        kind = "a positive finite real number" if positive else "a finite real number"
+        raise TypeError(f"{name} must be {kind}, got {x!r}")
+    x = float(x)
+    if not math.isfinite(x):
+        raise ValueError(f"{name} must be finite, got {x!r}")
+    if positive and not x > 0:
+        raise ValueError(f"{name} must be > 0, got {x!r}")
+    return x

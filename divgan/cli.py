@@ -44,7 +44,7 @@ def _add_train(sub) -> None:
 
 
 def _cmd_train(args) -> int:
-    from divgan.gan.cli import train_command
+    from divgan.gan.cli_train import train_command
 
     return train_command(args)
 
@@ -65,7 +65,7 @@ def _add_estimate(sub) -> None:
 
 
 def _cmd_estimate(args) -> int:
-    from divgan.gan.cli import estimate_command
+    from divgan.gan.cli_estimate import estimate_command
 
     return estimate_command(args)
 

@@ -1,0 +1,358 @@
+"""Private Numba kernels behind :mod:`divgan.wasserstein`.
+
+Every kernel takes sorted (where it says so), C-contiguous float64 arrays and
+checks nothing: the public wrappers in :mod:`divgan.wasserstein` validate once
+and sort with NumPy (``np.sort`` is 9-15x faster than sorting inside ``@njit``).
+No ``fastmath``: results are exact up to the rounding of each term, and sums
+are compensated (Knuth's TwoSum; in the equal-length case over plain sums of
+blocks of 256), so a W1 over 1e7 samples agrees with a ``math.fsum``
+reference to about 1e-15 relative.
+
+The 1-D merge kernels return the *power mean* ``W_p**p`` (for ``p = inf``:
+the largest gap over positive-mass quantile intervals); :func:`root` (used by
+the batch kernels and mirrored by the wrappers) takes the root.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+_OPTS = {"cache": True, "error_model": "numpy", "nogil": True}
+
+
+@njit(inline="always")
+def _cost(d, p):
+    """|d|**p with the common orders special-cased (no libm ``pow`` for p = 1, 2)."""
+    a = abs(d)
+    if p == 1.0:
+        return a
+    if p == 2.0:
+        return a * a
+    return a**p
+
+
+@njit(inline="always")
+def _two_sum(s, c, x):
+    """Add ``x`` to the compensated sum ``(s, c)`` (Knuth's TwoSum, branch-free)."""
+    t = s + x
+    z = t - s
+    c += (s - (t - z)) + (x - z)
+    return t, c
+
+
+@njit(inline="always")
+def _block_sum(u, v, shift, p, start, stop):
+    """Plain four-lane sum of ``|u_i - (v_i + shift)|**p`` over ``start <= i < stop``."""
+    b0 = 0.0
+    b1 = 0.0
+    b2 = 0.0
+    b3 = 0.0
+    i = start
+    if p == 1.0:
+        while i + 4 <= stop:
+            b0 += abs(u[i] - (v[i] + shift))
+            b1 += abs(u[i + 1] - (v[i + 1] + shift))
+            b2 += abs(u[i + 2] - (v[i + 2] + shift))
+            b3 += abs(u[i + 3] - (v[i + 3] + shift))
+            i += 4
+    elif p == 2.0:
+        while i + 4 <= stop:
+            d0 = u[i] - (v[i] + shift)
+            d1 = u[i + 1] - (v[i + 1] + shift)
+            d2 = u[i + 2] - (v[i + 2] + shift)
+            d3 = u[i + 3] - (v[i + 3] + shift)
+            b0 += d0 * d0
+            b1 += d1 * d1
+            b2 += d2 * d2
+            b3 += d3 * d3
+            i += 4
+    while i < stop:
+        b0 += _cost(u[i] - (v[i] + shift), p)
+        i += 1
+    return (b0 + b1) + (b2 + b3)
+
+
+# --------------------------------------------------------------------------- 1-D transport
+@njit(**_OPTS)
+def power_sorted(u, v, p, shift):
+    """``W_p(u, v + shift)**p`` for sorted unweighted samples (max gap if ``p = inf``).
+
+    The quantile functions step at ``k/n`` and ``l/m``; in units of ``1/(n m)``
+    those levels are the integers ``k m`` and ``l n``, so the merge is exact.
+    """
+    n = u.shape[0]
+    m = v.shape[0]
+    inf = p == np.inf
+    if n == m:
+        if inf:
+            best = 0.0
+            for i in range(n):
+                d = abs(u[i] - (v[i] + shift))
+                best = max(best, d)
+            return best
+        # blocks of 256 summed plainly in four lanes (relative error <= 64 eps
+        # per block), the block sums added with compensation
+        s = 0.0
+        c = 0.0
+        for start in range(0, n, 256):
+            s, c = _two_sum(s, c, _block_sum(u, v, shift, p, start, min(start + 256, n)))
+        return (s + c) / n
+    total = np.int64(n) * np.int64(m)
+    lu = np.int64(m)  # level (x n m) at which atom i of u ends
+    lv = np.int64(n)
+    prev = np.int64(0)
+    i = 0
+    j = 0
+    s = 0.0
+    c = 0.0
+    blk = 0.0
+    cnt = 0
+    best = 0.0
+    while prev < total:
+        d = u[i] - (v[j] + shift)
+        nxt = min(lu, lv)
+        if inf:
+            a = abs(d)
+            best = max(best, a)
+        else:
+            blk += _cost(d, p) * float(nxt - prev)
+            cnt += 1
+            if cnt == 256:  # fold a block of plain sums into the compensated total
+                s, c = _two_sum(s, c, blk)
+                blk = 0.0
+                cnt = 0
+        prev = nxt
+        au = lu <= lv
+        av = lv <= lu
+        i += au
+        j += av
+        lu += m * au
+        lv += n * av
+    if inf:
+        return best
+    s, c = _two_sum(s, c, blk)
+    return (s + c) / float(total)
+
+
+@njit(**_OPTS)
+def gather_levels(x, w, order, xs, levels):
+    """Sorted values ``xs = x[order]`` and normalised cumulative weights ``levels``.
+
+    The last level is ``total / total == 1.0`` exactly (same running sum).
+    """
+    c = 0.0
+    for k in range(order.shape[0]):
+        o = order[k]
+        xs[k] = x[o]
+        c += w[o]
+        levels[k] = c
+    for k in range(order.shape[0]):
+        levels[k] = levels[k] / c
+
+
+@njit(**_OPTS)
+def power_levels(xs, lu, ys, lv, p, shift):
+    """``W_p(xs, ys + shift)**p`` from sorted values and their cumulative levels.
+
+    Merge of the two level sequences (equal levels advance both, selects
+    instead of branches); zero-length segments (zero weights, ties) contribute
+    nothing, also to W_inf.  The loop is bound by the latency of
+    compare -> index -> load, about 7 ns a step.
+    """
+    n = xs.shape[0]
+    m = ys.shape[0]
+    i = 0
+    j = 0
+    a = lu[0]
+    b = lv[0]
+    prev = 0.0
+    s = 0.0
+    c = 0.0
+    best = 0.0
+    if p == np.inf:
+        while i < n and j < m:
+            nxt = min(b, a)
+            g = abs(xs[i] - (ys[j] + shift))
+            if nxt > prev and g > best:
+                best = g
+            prev = nxt
+            i += np.int64(a <= b)
+            j += np.int64(b <= a)
+            a = lu[i if i < n else n - 1]
+            b = lv[j if j < m else m - 1]
+        return best
+    while i < n and j < m:
+        nxt = min(b, a)
+        d = xs[i] - (ys[j] + shift)
+        s, c = _two_sum(s, c, _cost(d, p) * (nxt - prev))
+        prev = nxt
+        i += np.int64(a <= b)
+        j += np.int64(b <= a)
+        a = lu[i if i < n else n - 1]
+        b = lv[j if j < m else m - 1]
+    return s + c
+
+
+@njit(**_OPTS)
+def power_sorted_weighted(u, wu, ou, v, wv, ov, p, shift):
+    """``W_p(u, v + shift)**p`` for weighted samples; ``ou``/``ov`` are their NumPy argsorts."""
+    xs = np.empty(u.shape[0])
+    lu = np.empty(u.shape[0])
+    ys = np.empty(v.shape[0])
+    lv = np.empty(v.shape[0])
+    gather_levels(u, wu, ou, xs, lu)
+    gather_levels(v, wv, ov, ys, lv)
+    return power_levels(xs, lu, ys, lv, p, shift)
+
+
+@njit(**_OPTS)
+def root(power, p):
+    """``power**(1/p)``, the same operations as ``divgan.wasserstein._root`` (bit-identical)."""
+    if p == 1.0 or p == np.inf:
+        return power
+    if p == 2.0:
+        return math.sqrt(power)
+    return power ** (1.0 / p)
+
+
+@njit(**_OPTS)
+def power_batch(U, V, iu, iv, p, take_root, out):
+    """Row ``k``: ``W_p(U[iu[k]], V[iv[k]])**p`` (or its root) into ``out[k]`` (rows sorted)."""
+    for k in range(out.shape[0]):
+        w = power_sorted(U[iu[k]], V[iv[k]], p, 0.0)
+        out[k] = root(w, p) if take_root else w
+
+
+@njit(**_OPTS)
+def power_batch_weighted(U, WU, OU, V, WV, OV, iu, iwu, iv, iwv, p, take_root, out):
+    """Weighted :func:`power_batch`: row ``k`` pairs values ``U[iu[k]]`` (argsort
+    ``OU[iu[k]]``) with weights ``WU[iwu[k]]``, and likewise for ``V``."""
+    n = U.shape[1]
+    m = V.shape[1]
+    xs = np.empty(n)
+    lu = np.empty(n)
+    ys = np.empty(m)
+    lv = np.empty(m)
+    for k in range(out.shape[0]):
+        gather_levels(U[iu[k]], WU[iwu[k]], OU[iu[k]], xs, lu)
+        gather_levels(V[iv[k]], WV[iwv[k]], OV[iv[k]], ys, lv)
+        w = power_levels(xs, lu, ys, lv, p, 0.0)
+        out[k] = root(w, p) if take_root else w
+
+
+@njit(**_OPTS)
+def power_shifts(u, v, shifts, p, out):
+    """``out[k] = W_p(u, v + shifts[k])``; ``u``, ``v`` sorted (the coupling does not move)."""
+    for k in range(shifts.shape[0]):
+        out[k] = root(power_sorted(u, v, p, shifts[k]), p)
+
+
+# --------------------------------------------------------------------------- piles on a grid
+@njit(**_OPTS)
+def piles_unit_grid(pm, qm, pbits, qbits):
+    """Work between piles on positions 0, 1, 2, ... in one pass (validation included).
+
+    ``pbits``/``qbits`` are the same memory viewed as int64: OR-ing them sets
+    the sign bit iff some entry is negative (or -0.0), at the cost of an
+    integer op.  NaN and inf show up in the returned total.  Returns
+    ``(work, total_p, imbalance, signs)``: ``work = sum_{i<N-1} |delta_i|`` with
+    ``delta_i = sum_{k<=i} (p_k - q_k)``, ``imbalance = delta_{N-1}`` (total p
+    minus total q), ``signs < 0`` flags a negative entry.  Pairs of elements
+    halve the serial dependency on ``delta``.
+    """
+    n = pm.shape[0]
+    last = n - 1  # no gap follows the last pile
+    delta = 0.0
+    w0 = 0.0
+    w1 = 0.0
+    sp = 0.0
+    acc = np.int64(0)
+    k = 0
+    while k + 2 <= last:
+        a0 = pm[k]
+        a1 = pm[k + 1]
+        d0 = a0 - qm[k]
+        d1 = a1 - qm[k + 1]
+        e0 = delta + d0
+        e1 = delta + (d0 + d1)
+        w0 += abs(e0)
+        w1 += abs(e1)
+        delta = e1
+        sp += a0 + a1
+        acc |= (pbits[k] | pbits[k + 1]) | (qbits[k] | qbits[k + 1])
+        k += 2
+    while k <= last:
+        delta += pm[k] - qm[k]
+        if k < last:
+            w0 += abs(delta)
+        sp += pm[k]
+        acc |= pbits[k] | qbits[k]
+        k += 1
+    return w0 + w1, sp, delta, acc
+
+
+@njit(**_OPTS)
+def piles_on_grid(pm, qm, pbits, qbits, x):
+    """:func:`piles_unit_grid` with gaps ``x[i+1] - x[i]``; also counts gaps that are not ``> 0``.
+
+    Returns ``(work, total_p, imbalance, signs, bad_gaps)``.
+    """
+    n = pm.shape[0]
+    last = n - 1
+    delta = 0.0
+    w0 = 0.0
+    sp = 0.0
+    acc = np.int64(0)
+    bad = 0
+    for k in range(last):
+        g = x[k + 1] - x[k]
+        bad += not (g > 0.0)
+        delta += pm[k] - qm[k]
+        w0 += abs(delta) * g
+        sp += pm[k]
+        acc |= pbits[k] | qbits[k]
+    delta += pm[last] - qm[last]
+    sp += pm[last]
+    acc |= pbits[last] | qbits[last]
+    return w0, sp, delta, acc, bad
+
+
+# --------------------------------------------------------------------------- N-D plan check
+@njit(**_OPTS)
+def plan_check(G, M, a, b, u, v):
+    """One pass over the plan ``G`` and costs ``M``: certificate of optimality.
+
+    Returns ``(primal, row_err, col_err, min_reduced, max_cost)``: ``<G, M>``,
+    the largest marginal errors ``|G 1 - a|``, ``|G^T 1 - b|``, the smallest
+    reduced cost ``M_ij - u_i - v_j`` (dual feasibility needs it >= -tol) and
+    ``max M``.
+    """
+    n, m = G.shape
+    col = np.zeros(m)
+    primal = 0.0
+    comp = 0.0
+    row_err = 0.0
+    min_red = np.inf
+    max_cost = 0.0
+    for i in range(n):
+        rs = 0.0
+        ui = u[i]
+        for j in range(m):
+            g = G[i, j]
+            cij = M[i, j]
+            rs += g
+            col[j] += g
+            if g != 0.0:
+                primal, comp = _two_sum(primal, comp, g * cij)
+            red = cij - ui - v[j]
+            min_red = min(min_red, red)
+            max_cost = max(max_cost, cij)
+        row_err = max(row_err, abs(rs - a[i]))
+    col_err = 0.0
+    for j in range(m):
+        col_err = max(col_err, abs(col[j] - b[j]))
+    if not (math.isfinite(min_red)):
+        min_red = -np.inf
+    return primal + comp, row_err, col_err, min_red, max_cost

@@ -1,0 +1,349 @@
+r"""Sample-based estimators with NumPy/SciPy: kNN KL and percentile bootstrap.
+
+The kNN estimator serves lecture claim **L13** (on the parallel lines the KL is
++inf, and an estimate from samples must say so rather than print a finite number)
+and claim **L1** (KL between sampled distributions).
+"""
+from __future__ import annotations
+
+import math
+import numbers
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.spatial import cKDTree
+
+from ._validation import as_float_array, as_points, check_positive_int
+
+__all__ = ["KnnKLResult", "bootstrap_ci", "kl_divergence_knn"]
+
+#: Growth per doubling of the sample size above which the estimate is "diverging".
+#: A finite KL makes the estimate converge (growth → 0); disjoint supports make it
+#: grow by (d / d_intrinsic)·log 2 ≥ log 2 per doubling. Half of the smallest
+#: disjoint rate leaves a wide margin to the noise of a converging estimate.
+GROWTH_THRESHOLD = 0.5 * math.log(2.0)
+#: Cross-sample neighbour ratio below which no x point "sees" the y sample.
+OVERLAP_THRESHOLD = 0.05
+#: Smallest n and m for which the nested-subsample test is run.
+MIN_SAMPLES = 32
+#: Below this n the growth alone is too noisy to call an overlapping sample
+#: "diverging" (measured: 5 of 50 draws of two identical distributions on a line
+#: in 2-D at n = 100, 1 of 50 at n = 200, 0 of 50 at n = 400); the disjoint verdict,
+#: which also needs the margin, is given from MIN_SAMPLES on.
+MIN_SAMPLES_DIVERGING = 200
+_REPEATS = 3
+
+
+@dataclass(frozen=True)
+class KnnKLResult:
+    """Result of :func:`kl_divergence_knn`.
+
+    Attributes
+    ----------
+    value : float
+        The KL estimate in nats, or ``inf`` when ``supports_look_disjoint``.
+    estimate : float
+        The raw Wang–Kulkarni–Verdú estimate on all samples (kept even when
+        ``value`` is ``inf``; then it is a number that grows like log n).
+    k, n, m, dim : int
+        Neighbour order, sizes of x and y, dimension.
+    subsample_sizes : tuple of int
+        Sizes of x in the nested subsamples (n/4, n/2, n); empty if not tested.
+    subsample_estimates : tuple of float
+        The estimate at each of those sizes (the two smaller ones averaged over
+        random nested subsamples).
+    growth_per_doubling : float
+        Least-squares slope of the estimate against log2(n) over the subsamples;
+        NaN if not tested.
+    cross_neighbour_ratio : float
+        Fraction of x points whose nearest neighbour in the pooled sample lies in y,
+        divided by the fraction expected when p = q, m/(n - 1 + m). About 1 for
+        identical distributions, 0 when no x point has a y point nearby.
+    diverging : bool
+        ``growth_per_doubling >= GROWTH_THRESHOLD`` and the estimate rose at each
+        step: p seems to put mass where q has none, so KL(p‖q) is probably +inf
+        (or too large to estimate from these samples). For overlapping samples
+        only reported from ``MIN_SAMPLES_DIVERGING`` (200) points on.
+    supports_look_disjoint : bool
+        ``diverging`` and ``cross_neighbour_ratio < OVERLAP_THRESHOLD``.
+    reason : str
+        A sentence saying what was found.
+    """
+
+    value: float
+    estimate: float
+    k: int
+    n: int
+    m: int
+    dim: int
+    subsample_sizes: tuple
+    subsample_estimates: tuple
+    growth_per_doubling: float
+    cross_neighbour_ratio: float
+    diverging: bool
+    supports_look_disjoint: bool
+    reason: str
+
+
+def _kth_distances(x, y, k):
+    """ρ_k(i): distance from x_i to its k-th neighbour in x without x_i; ν_k(i): to
+    its k-th neighbour in y."""
+    rho = cKDTree(x).query(x, k=[k + 1])[0][:, 0]
+    nu = cKDTree(y).query(x, k=[k])[0][:, 0]
+    return rho, nu
+
+
+def _wkv(x, y, k):
+    n, d = x.shape
+    m = y.shape[0]
+    rho, nu = _kth_distances(x, y, k)
+    if (rho == 0).any():
+        i = int(np.argmax(rho == 0))
+        raise ValueError(
+            f"x has repeated points: {int((rho == 0).sum())} points have their k={k}-th "
+            f"neighbour in x at distance 0 (e.g. x[{i}] = {x[i].tolist()}); the kNN "
+            f"estimator assumes continuous distributions. Remove duplicates, add "
+            f"small noise, or raise k above the multiplicity"
+        )
+    if (nu == 0).any():
+        i = int(np.argmax(nu == 0))
+        raise ValueError(
+            f"x and y share points: {int((nu == 0).sum())} points of x have their k={k}-th "
+            f"neighbour in y at distance 0 (e.g. x[{i}] = {x[i].tolist()}); the kNN "
+            f"estimator assumes continuous distributions"
+        )
+    value = d * float(np.mean(np.log(nu) - np.log(rho))) + math.log(m / (n - 1))
+    return value, rho, nu
+
+
+def kl_divergence_knn(x, y, *, k=1, seed=0):
+    r"""k-nearest-neighbour estimate of KL(p‖q) from samples x ~ p and y ~ q.
+
+    Wang, Kulkarni and Verdú (2009):
+
+    .. math::
+
+        \widehat{\mathrm{KL}} = \frac{d}{n}\sum_{i=1}^n \log\frac{\nu_k(i)}{\rho_k(i)}
+        + \log\frac{m}{n-1},
+
+    with :math:`\rho_k(i)` the distance from :math:`x_i` to its k-th nearest
+    neighbour among the other points of x and :math:`\nu_k(i)` to its k-th nearest
+    neighbour in y. It is consistent when p and q have densities and KL is finite.
+
+    **Disjoint supports.** On the lecture's parallel lines (claim L13) the truth is
+    +inf, yet the estimate is finite and grows like log n (the within-sample
+    distances shrink, the cross-sample ones stay at the gap). So the estimate is
+    also computed on random nested subsamples of sizes n/4 and n/2 (with m scaled
+    alike, averaged over 3 draws) and its growth per doubling of n is fitted. A
+    finite KL makes the estimate converge; mass of p where q has none makes it grow
+    by about (fraction of such mass)·(d / d_intrinsic)·log 2 per doubling. If the
+    growth is at least ``GROWTH_THRESHOLD`` (½ log 2) and rises at each step, the
+    result is ``diverging``. If moreover almost no x point has a y point as its
+    nearest pooled neighbour (``cross_neighbour_ratio < 0.05``, a margin between
+    the samples), ``supports_look_disjoint`` is set and ``value`` is ``inf``; the
+    raw number stays in ``estimate``. For two far-apart distributions whose KL is
+    finite but huge (e.g. N(0, 1) and N(10, 1) at moderate n) the samples are
+    indistinguishable from disjoint ones and the flag fires too: the KL is then
+    beyond what the samples can estimate. Needs n, m >= 32 for the test; below,
+    the flags are False and ``reason`` says it was not tested.
+
+    Parameters
+    ----------
+    x : array_like, shape (n, d) or (n,)
+        Samples of p (1-D arrays are n points in one dimension).
+    y : array_like, shape (m, d) or (m,)
+        Samples of q, same dimension.
+    k : int, default 1
+        Neighbour order, 1 <= k < n and k <= m.
+    seed : int, default 0
+        Seed of the random nested subsamples of the growth test.
+
+    Returns
+    -------
+    KnnKLResult
+
+    Raises
+    ------
+    ValueError
+        Empty or non-finite samples, mismatched dimensions, k < 1, k >= n, k > m,
+        repeated points (zero within-sample distance) or points shared by x and y.
+    TypeError
+        Non-numeric samples or a non-integer k.
+
+    References
+    ----------
+    Wang, Q., Kulkarni, S. R. and Verdú, S. (2009). Divergence estimation for
+    multidimensional densities via k-nearest-neighbor distances. *IEEE Transactions
+    on Information Theory* 55(5), 2392–2405.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from divgan.estimators import kl_divergence_knn
+    >>> rng = np.random.default_rng(0)
+    >>> x = rng.normal(0.0, 1.0, 2000); y = rng.normal(1.0, 1.0, 2000)
+    >>> r = kl_divergence_knn(x, y)
+    >>> round(r.value, 1), r.supports_look_disjoint  # exact: 0.5
+    (0.5, False)
+    >>> h = rng.uniform(0, 1, 1000)
+    >>> x = np.c_[np.zeros(1000), h]  # P on the line x = 0, Q on x = 0.1
+    >>> y = np.c_[np.full(1000, 0.1), rng.uniform(0, 1, 1000)]
+    >>> lines = kl_divergence_knn(x, y)
+    >>> lines.value, lines.supports_look_disjoint, lines.estimate > 5
+    (inf, True, True)
+    """
+    x = as_points(x, "x")
+    y = as_points(y, "y", dim=x.shape[1])
+    k = check_positive_int(k, "k")
+    n, d = x.shape
+    m = y.shape[0]
+    if k >= n:
+        raise ValueError(
+            f"k must be < n = {n} (len(x)): the k-th neighbour of x_i is taken among "
+            f"the other n - 1 points of x; got k = {k}"
+        )
+    if k > m:
+        raise ValueError(f"k must be <= m = {m} (len(y)); got k = {k}")
+    estimate, rho, nu = _wkv(x, y, k)
+    if k == 1:
+        rho1, nu1 = rho, nu
+    else:
+        rho1, nu1 = _kth_distances(x, y, 1)
+    expected = m / (n - 1 + m)
+    overlap = float(np.mean(nu1 < rho1)) / expected
+
+    common = {"estimate": estimate, "k": k, "n": n, "m": m, "dim": d,
+              "cross_neighbour_ratio": overlap}
+    if n < MIN_SAMPLES or m < MIN_SAMPLES or n // 4 <= k or m // 4 < k:
+        return KnnKLResult(
+            value=estimate, subsample_sizes=(), subsample_estimates=(),
+            growth_per_doubling=math.nan, diverging=False, supports_look_disjoint=False,
+            reason=(f"not tested for disjoint supports: needs n, m >= {MIN_SAMPLES} "
+                    f"(and n/4 > k), got n = {n}, m = {m}"),
+            **common,
+        )
+    rng = np.random.default_rng(seed)
+    sizes_x = (n // 4, n // 2, n)
+    sizes_y = (m // 4, m // 2, m)
+    sums = [0.0, 0.0]
+    for _ in range(_REPEATS):
+        px = rng.permutation(n)
+        py = rng.permutation(m)
+        for j in range(2):
+            sums[j] += _wkv(x[px[: sizes_x[j]]], y[py[: sizes_y[j]]], k)[0]
+    ests = (sums[0] / _REPEATS, sums[1] / _REPEATS, estimate)
+    lg = np.log2(np.asarray(sizes_x, dtype=float))
+    growth = float(np.polyfit(lg, np.asarray(ests), 1)[0])
+    rising = ests[0] < ests[1] < ests[2]
+    grows = bool(growth >= GROWTH_THRESHOLD and rising)
+    disjoint = bool(grows and overlap < OVERLAP_THRESHOLD)
+    diverging = bool(grows and (disjoint or min(n, m) >= MIN_SAMPLES_DIVERGING))
+    if disjoint:
+        reason = (
+            f"supports look disjoint: the estimate grows by {growth:.2f} nats per doubling "
+            f"of n (a finite KL converges) and only {overlap:.3f} of the expected share of "
+            f"x points have a y point as nearest neighbour; KL(p||q) is +inf or beyond "
+            f"what {n} samples can estimate"
+        )
+        value = math.inf
+    elif diverging:
+        reason = (
+            f"diverging: the estimate grows by {growth:.2f} nats per doubling of n while "
+            f"the samples overlap (cross-neighbour ratio {overlap:.2f}); p seems to put mass "
+            f"where q has none, so KL(p||q) is probably +inf and the value is only a lower "
+            f"estimate at this n"
+        )
+        value = estimate
+    elif grows:
+        reason = (
+            f"inconclusive: the estimate grows by {growth:.2f} nats per doubling of n, but "
+            f"with n = {n}, m = {m} (< {MIN_SAMPLES_DIVERGING}) that is within the noise of "
+            f"a converging estimate; the samples overlap (cross-neighbour ratio {overlap:.2f})"
+        )
+        value = estimate
+    else:
+        reason = (
+            f"converging: growth {growth:.3f} nats per doubling of n (threshold "
+            f"{GROWTH_THRESHOLD:.3f}), cross-neighbour ratio {overlap:.2f}"
+        )
+        value = estimate
+    return KnnKLResult(
+        value=value, subsample_sizes=sizes_x, subsample_estimates=tuple(float(e) for e in ests),
+        growth_per_doubling=growth, diverging=diverging, supports_look_disjoint=disjoint,
+        reason=reason, **common,
+    )
+
+
+def bootstrap_ci(values, *, statistic=np.mean, confidence=0.95, n_resamples=1000, seed=None):
+    r"""Percentile bootstrap confidence interval of ``statistic(values)``.
+
+    Resamples the first axis of ``values`` with replacement ``n_resamples`` times,
+    evaluates ``statistic`` on each resample (it must return a scalar) and returns
+    the :math:`\alpha/2` and :math:`1-\alpha/2` quantiles of those values,
+    :math:`\alpha = 1 - \text{confidence}`:
+
+    .. math::
+
+        \bigl[\hat\theta^*_{(\alpha/2)},\ \hat\theta^*_{(1-\alpha/2)}\bigr].
+
+    Used for the error bars of estimates from trained critics (claims L7, L15).
+
+    Parameters
+    ----------
+    values : array_like, shape (n, ...)
+        Finite observations; the first axis indexes them (n >= 2).
+    statistic : callable, default numpy.mean
+        Maps an array of the shape of ``values`` to a real number.
+    confidence : float, default 0.95
+        In (0, 1).
+    n_resamples : int, default 1000
+    seed : int or numpy.random.Generator, optional
+
+    Returns
+    -------
+    tuple of float
+        ``(low, high)``.
+
+    References
+    ----------
+    Efron, B. and Tibshirani, R. J. (1993). *An Introduction to the Bootstrap*,
+    ch. 13. Chapman & Hall.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from divgan.estimators import bootstrap_ci
+    >>> x = np.random.default_rng(0).normal(5.0, 1.0, 400)
+    >>> lo, hi = bootstrap_ci(x, seed=1)
+    >>> bool(lo < 5.0 < hi), round(hi - lo, 1)  # width ≈ 2·1.96/√400
+    (True, 0.2)
+    """
+    arr = as_float_array(values, "values")
+    if arr.ndim == 0:
+        raise ValueError("values must be an array of observations (first axis), got a scalar")
+    if arr.shape[0] < 2:
+        raise ValueError(
+            f"values needs at least 2 observations along the first axis, got shape {arr.shape}"
+        )
+    if not np.isfinite(arr).all():
+        raise ValueError("values must be finite (found NaN or inf)")
+    if not callable(statistic):
+        raise TypeError(f"statistic must be callable, got {statistic!r}")
+    real = isinstance(confidence, numbers.Real) and not isinstance(confidence, bool)
+    if not real or not 0 < confidence < 1:
+        raise ValueError(f"confidence must be a number in (0, 1), got {confidence!r}")
+    n_resamples = check_positive_int(n_resamples, "n_resamples")
+    rng = np.random.default_rng(seed)
+    n = arr.shape[0]
+    idx = rng.integers(0, n, size=(n_resamples, n))
+    stats_ = np.empty(n_resamples)
+    for b in range(n_resamples):
+        s = np.asarray(statistic(arr[idx[b]]), dtype=float)
+        if s.ndim != 0:
+            raise ValueError(f"statistic must return a scalar, got an array of shape {s.shape}")
+        stats_[b] = s
+    if not np.isfinite(stats_).all():
+        raise ValueError("statistic returned a non-finite value on a resample")
+    alpha = 1.0 - float(confidence)
+    low, high = np.quantile(stats_, [alpha / 2, 1 - alpha / 2])
+    return float(low), float(high)
