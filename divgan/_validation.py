@@ -160,14 +160,21 @@ def check_positive_int(n, name: str, *, minimum: int = 1) -> int:
 
 
 def check_base(base) -> float | None:
-    """Logarithm base: ``None`` (natural log) or a positive real number other than 1."""
+    """Logarithm base: ``None`` (natural log) or a finite real number > 1.
+
+    A base in (0, 1) would flip the sign of every divergence (and make a JS
+    distance the root of a negative number), so it is refused too.
+    """
     if base is None:
         return None
     if isinstance(base, bool) or not isinstance(base, numbers.Real):
-        raise TypeError(f"base must be a positive real number other than 1, or None; got {base!r}")
+        raise TypeError(f"base must be a real number > 1, or None; got {base!r}")
     base = float(base)
-    if not (base > 0) or base == 1 or math.isinf(base):
-        raise ValueError(f"base must be a positive finite number other than 1, got {base!r}")
+    if not (base > 1) or math.isinf(base):
+        raise ValueError(
+            f"base must be a finite number > 1 (0 < base < 1 would flip a divergence's sign), "
+            f"got {base!r}"
+        )
     return base
 
 

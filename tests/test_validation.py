@@ -73,6 +73,6 @@ def test_check_positive_int_and_base():
         v.check_positive_int(0, "k")
     assert v.check_base(None) is None
     assert v.check_base(2) == 2.0
-    for bad in (1, 0, -2, np.inf):
+    for bad in (1, 0, -2, 0.5, np.inf, np.nan):
         with pytest.raises(ValueError, match="base"):
             v.check_base(bad)

@@ -1,0 +1,143 @@
+r"""Plain ``nn.Module`` networks with explicit arguments.
+
+Discriminators return **logits** (use ``*_with_logits`` losses, never Sigmoid + BCELoss);
+critics return an unbounded real score. No BatchNorm anywhere a gradient penalty may be
+applied: the penalty is per sample and BatchNorm couples the samples of a batch.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+__all__ = ["MLP", "Generator", "Discriminator", "Critic", "Encoder", "Decoder"]
+
+_ACTIVATIONS = {
+    "relu": nn.ReLU,
+    "leaky_relu": lambda: nn.LeakyReLU(0.2),
+    "tanh": nn.Tanh,
+    "elu": nn.ELU,
+}
+
+
+def _check_dim(value, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be a positive int, got {value!r}")
+    if value < 1:
+        raise ValueError(f"{name} must be >= 1, got {value}")
+    return value
+
+
+class MLP(nn.Module):
+    r"""Fully connected network ``in_dim -> hidden... -> out_dim``.
+
+    Parameters
+    ----------
+    in_dim, out_dim : int
+        Input and output widths.
+    hidden : sequence of int
+        Widths of the hidden layers (default two layers of 64).
+    activation : {"relu", "leaky_relu", "tanh", "elu"}
+        Non-linearity between layers (none after the last layer).
+    spectral_norm : bool
+        Wrap every linear layer in :func:`torch.nn.utils.parametrizations.spectral_norm`,
+        which makes each layer (and so, with 1-Lipschitz activations, the network)
+        at most 1-Lipschitz up to the power-iteration error of :math:`\sigma`.
+    """
+
+    def __init__(
+        self,
+        in_dim: int,
+        out_dim: int,
+        hidden: Sequence[int] = (64, 64),
+        *,
+        activation: str = "relu",
+        spectral_norm: bool = False,
+    ) -> None:
+        super().__init__()
+        _check_dim(in_dim, "in_dim")
+        _check_dim(out_dim, "out_dim")
+        for h in hidden:
+            _check_dim(h, "hidden width")
+        if activation not in _ACTIVATIONS:
+            raise ValueError(f"activation must be one of {sorted(_ACTIVATIONS)}, got {activation!r}")
+        widths = [in_dim, *hidden, out_dim]
+        layers: list[nn.Module] = []
+        for i, (a, b) in enumerate(zip(widths[:-1], widths[1:])):
+            linear = nn.Linear(a, b)
+            if spectral_norm:
+                linear = nn.utils.parametrizations.spectral_norm(linear)
+            layers.append(linear)
+            if i < len(widths) - 2:
+                layers.append(_ACTIVATIONS[activation]())
+        self.net = nn.Sequential(*layers)
+        self.in_dim, self.out_dim = in_dim, out_dim
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x)
+
+
+class Generator(nn.Module):
+    """G: latent ``z`` of shape ``(n, latent_dim)`` -> sample ``x`` of shape ``(n, data_dim)``."""
+
+    def __init__(self, latent_dim: int, data_dim: int, hidden: Sequence[int] = (64, 64),
+                 *, activation: str = "relu") -> None:
+        super().__init__()
+        self.latent_dim, self.data_dim = latent_dim, data_dim
+        self.net = MLP(latent_dim, data_dim, hidden, activation=activation)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.net(z)
+
+
+class Discriminator(nn.Module):
+    """D: ``(n, data_dim)`` -> logits ``(n,)``; D(x) = sigmoid(logit) is P(x is real)."""
+
+    def __init__(self, data_dim: int, hidden: Sequence[int] = (64, 64),
+                 *, activation: str = "leaky_relu") -> None:
+        super().__init__()
+        self.data_dim = data_dim
+        self.net = MLP(data_dim, 1, hidden, activation=activation)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x).squeeze(-1)
+
+
+class Critic(nn.Module):
+    """WGAN critic f: ``(n, data_dim)`` -> real scores ``(n,)`` (no sigmoid, no BatchNorm)."""
+
+    def __init__(self, data_dim: int, hidden: Sequence[int] = (64, 64),
+                 *, activation: str = "relu", spectral_norm: bool = False) -> None:
+        super().__init__()
+        self.data_dim = data_dim
+        self.net = MLP(data_dim, 1, hidden, activation=activation, spectral_norm=spectral_norm)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x).squeeze(-1)
+
+
+class Encoder(nn.Module):
+    """Deterministic AAE encoder q(z|x): ``(n, data_dim)`` -> codes ``(n, latent_dim)``."""
+
+    def __init__(self, data_dim: int, latent_dim: int, hidden: Sequence[int] = (128, 128),
+                 *, activation: str = "relu") -> None:
+        super().__init__()
+        self.data_dim, self.latent_dim = data_dim, latent_dim
+        self.net = MLP(data_dim, latent_dim, hidden, activation=activation)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x)
+
+
+class Decoder(nn.Module):
+    """AAE decoder p(x|z): ``(n, latent_dim)`` -> reconstructions ``(n, data_dim)``."""
+
+    def __init__(self, latent_dim: int, data_dim: int, hidden: Sequence[int] = (128, 128),
+                 *, activation: str = "relu") -> None:
+        super().__init__()
+        self.latent_dim, self.data_dim = latent_dim, data_dim
+        self.net = MLP(latent_dim, data_dim, hidden, activation=activation)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.net(z)
