@@ -22,6 +22,7 @@ __all__ = [
     "check_base",
     "as_nonnegative",
     "check_real",
+    "broadcast_batch",
 ]
 
 
@@ -206,3 +207,12 @@ def check_real(x, name: str, *, positive: bool = False) -> float:
     if positive and not x > 0:
         raise ValueError(f"{name} must be > 0, got {x!r}")
     return x
+
+
+def broadcast_batch(a_shape: tuple, b_shape: tuple, message: str) -> tuple:
+    """The broadcast of two batch shapes, or ``ValueError(message)`` when they do not broadcast
+    (the caller's message names both inputs and their shapes)."""
+    try:
+        return np.broadcast_shapes(a_shape, b_shape)
+    except ValueError:
+        raise ValueError(message) from None

@@ -11,16 +11,15 @@ Units: natural logarithms by default; ``base=`` (keyword-only) changes the unit
 """
 from __future__ import annotations
 
-import itertools
 import math
-import numbers
-import warnings
 
 import numpy as np
-from scipy import integrate, linalg, special, stats
+from scipy import linalg, special
 
-from . import _kl_kernels as _kk
-from ._validation import as_float_array, as_pmf, check_base
+from ._density import _densities, _integrate
+from ._gaussian import _pair_gaussians
+from ._pmf import _finish, _js_values, _kl_values
+from ._validation import check_base
 
 __all__ = [
     "gaussian_kl",
@@ -34,118 +33,9 @@ __all__ = [
 ]
 
 _LOG2 = math.log(2.0)
-# The Numba kernels need every ratio p/q (KL) and product p·Q (JS) in the normal
-# float range; rows whose masses span more than this factor take the NumPy path.
-_RANGE = 1e290
-_TINY = np.finfo(np.float64).tiny
-_SMALL_TOTAL = 1e-280  # below: the kernel's products p·log(p/q) could be subnormal
-_HUGE = np.finfo(np.float64).max
 
 
 # --------------------------------------------------------------------------- pmfs
-def _pair(p, q, axis):
-    """Float64 views of p and q as C-contiguous ``(rows, n)`` plus the batch shape."""
-    if isinstance(axis, bool) or not isinstance(axis, numbers.Integral):
-        raise TypeError(f"axis must be an integer, got {axis!r}")
-    pa = as_float_array(p, "p")
-    qa = as_float_array(q, "q")
-    for arr, name in ((pa, "p"), (qa, "q")):
-        # scalars, an out-of-range axis and empty inputs: as_pmf raises its message
-        if arr.ndim == 0 or not -arr.ndim <= axis < arr.ndim or arr.shape[axis] == 0:
-            as_pmf(arr, name, axis=axis)
-    if pa.shape[axis] != qa.shape[axis]:
-        raise ValueError(
-            f"p and q must have the same length along axis {axis}: "
-            f"p has shape {pa.shape}, q has shape {qa.shape}"
-        )
-    n = pa.shape[axis]
-    pm = np.moveaxis(pa, axis, -1)
-    qm = np.moveaxis(qa, axis, -1)
-    try:
-        batch = np.broadcast_shapes(pm.shape[:-1], qm.shape[:-1])
-    except ValueError:
-        raise ValueError(
-            f"p and q do not broadcast over the axes other than axis {axis}: "
-            f"p has shape {pa.shape}, q has shape {qa.shape}"
-        ) from None
-    p2 = np.ascontiguousarray(np.broadcast_to(pm, batch + (n,))).reshape(-1, n)
-    q2 = np.ascontiguousarray(np.broadcast_to(qm, batch + (n,))).reshape(-1, n)
-    return pa, qa, p2, q2, batch
-
-
-def _validate(pa, qa, axis):
-    """Full validation through ``as_pmf`` (raises its standard messages); used only
-    when the fused kernel pass reports something unusual, so the common case reads
-    the data once."""
-    with np.errstate(over="ignore"):  # huge finite masses may overflow as_pmf's sum
-        as_pmf(pa, "p", axis=axis)
-        as_pmf(qa, "q", axis=axis)
-
-
-def _check_rows(P, Q, M, pa, qa, axis):
-    """Rows the kernels flagged (NaN/inf, negative, all-zero) go through as_pmf,
-    which raises the standard message. Returns the mask of rows that need the
-    NumPy path (finite masses whose range the kernels cannot take)."""
-    bad = ~np.isfinite(P) | ~np.isfinite(Q) | (M < 0) | (P <= 0) | (Q <= 0)
-    if bad.any():
-        _validate(pa, qa, axis)
-    moderate = (P < 1e100) & (Q < 1e100) & (P > 1e-100) & (Q > 1e-100)
-    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
-        ok = ~bad & (np.maximum(P, Q) / _RANGE < M) & moderate
-    return ~ok
-
-
-def _scaled_rows(x):
-    """Rows scaled by a power of two (exact) so that each row's maximum lies in
-    [0.5, 1), the row totals, and the exponents used."""
-    e = np.frexp(x.max(axis=-1))[1]
-    xs = np.ldexp(x, -e[:, None])
-    return xs, xs.sum(axis=-1), e
-
-
-def _normalise_rows(x):
-    """Rows divided by their totals, after an exact power-of-two rescaling, so huge
-    or subnormal masses neither overflow nor lose digits."""
-    xs, total, _ = _scaled_rows(x)
-    return xs / total[:, None]
-
-
-def _kl_numpy(p2, q2):
-    """KL row by row, for masses whose range the kernel cannot take.
-
-    Σ (p'/P') log(p'/q') + log(Q'/P') on power-of-two rescaled rows (|log(Q'/P')| is
-    at most log n, so nothing cancels); ratios that leave the normal range use
-    log p − log q − (e_p − e_q) log 2 on the raw masses. +inf where p > 0 = q."""
-    ps, P, ep = _scaled_rows(p2)
-    qs, Q, eq = _scaled_rows(q2)
-    both = (p2 > 0) & (q2 > 0)
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
-        ratio = ps / qs
-        good = both & (ps > 0) & (qs > 0) & (ratio >= _TINY) & (ratio <= _HUGE)
-        raw = np.log(p2) - np.log(q2) - ((ep - eq) * _LOG2)[:, None]
-        log_ratio = np.where(good, np.log(ratio), np.where(both, raw, 0.0))
-    values = ((ps / P[:, None]) * log_ratio).sum(axis=-1) + np.log(Q / P)
-    return np.where(((p2 > 0) & (q2 == 0)).any(axis=-1), np.inf, values)
-
-
-def _js_numpy(p2, q2):
-    a = _normalise_rows(p2)
-    b = _normalise_rows(q2)
-    m = (a + b) / 2.0
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ta = special.xlogy(a, a) - special.xlogy(a, m)
-        tb = special.xlogy(b, b) - special.xlogy(b, m)
-    return 0.5 * ta.sum(axis=-1) + 0.5 * tb.sum(axis=-1)
-
-
-def _finish(values, batch, base):
-    if base is not None:
-        values = values / math.log(base)
-    if batch == ():
-        return float(values[0])
-    return values.reshape(batch)
-
-
 def kl_divergence(p, q, *, base=None, axis=-1):
     r"""Kullback–Leibler divergence KL(p‖q) between pmfs (or non-negative masses).
 
@@ -206,56 +96,8 @@ def kl_divergence(p, q, *, base=None, axis=-1):
     inf
     """
     base = check_base(base)
-    pa, qa, p2, q2, batch = _pair(p, q, axis)
-    out = np.empty((p2.shape[0], 3))
-    _kk.kl_rows(p2, q2, out)
-    P, Q, S = out.T
-    if not (np.isfinite(P).all() and np.isfinite(Q).all() and (P > 0).all() and (Q > 0).all()):
-        _validate(pa, qa, axis)  # raises the standard message for NaN/inf/all-zero
-    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
-        values = S / P + np.log(Q / P)
-        # S/P and log(Q/P) cancel to ~eps·|log(Q/P)|: when the totals differ by more
-        # than a factor e, scale the smaller one up by a power of two (exact: no
-        # underflow, and no overflow as its new total is about the larger one's)
-        # and redo those rows.
-        far = np.isfinite(values) & (np.abs(np.log(Q / P)) > 1.0)
-        if far.any():
-            shift = np.rint(np.log2(Q[far] / P[far])).astype(np.int64)[:, None]
-            p_far = np.ldexp(p2[far], np.maximum(shift, 0))
-            q_far = np.ldexp(q2[far], np.maximum(-shift, 0))
-            redo = np.empty((p_far.shape[0], 3))
-            _kk.kl_rows(p_far, q_far, redo)
-            values[far] = redo[:, 2] / redo[:, 0] + np.log(redo[:, 1] / redo[:, 0])
-    # S = +inf: p > 0 = q somewhere (checked), or a ratio overflowed; S = NaN: a
-    # negative entry or a ratio below the normal range; totals near the subnormal
-    # range make p·log(p/q) lose digits. All go to the checked path.
-    suspect = ~np.isfinite(values) | ~np.isfinite(P) | ~np.isfinite(Q)
-    suspect |= (P < _SMALL_TOTAL) | (Q < _SMALL_TOTAL)
-    if suspect.any():
-        _validate(pa, qa, axis)
-        values[suspect] = _kl_numpy(p2[suspect], q2[suspect])
-    values = np.maximum(values, 0.0)  # KL >= 0; removes rounding below zero
+    values, batch = _kl_values(p, q, axis)
     return _finish(values, batch, base)
-
-
-def _js_values(p, q, axis):
-    pa, qa, p2, q2, batch = _pair(p, q, axis)
-    sums = np.empty((p2.shape[0], 3))
-    _kk.sums_rows(p2, q2, sums)
-    P, Q, M = sums.T
-    slow = _check_rows(P, Q, M, pa, qa, axis)
-    out = np.zeros((p2.shape[0], 2))
-    fast = ~slow
-    if fast.all():
-        _kk.js_rows(p2, q2, np.ascontiguousarray(sums[:, :2]), out)
-    elif fast.any():
-        sub = np.empty((int(fast.sum()), 2))
-        _kk.js_rows(p2[fast], q2[fast], np.ascontiguousarray(sums[fast, :2]), sub)
-        out[fast] = sub
-    values = 0.5 * (out[:, 0] / P + out[:, 1] / Q)
-    if slow.any():
-        values[slow] = _js_numpy(p2[slow], q2[slow])
-    return np.clip(values, 0.0, _LOG2), batch
 
 
 def js_divergence(p, q, *, base=None, axis=-1):
@@ -350,122 +192,10 @@ def js_distance(p, q, *, base=None, axis=-1):
     """
     base = check_base(base)
     values, batch = _js_values(p, q, axis)
-    if base is not None:
-        values = values / math.log(base)
-    values = np.sqrt(values)
-    if batch == ():
-        return float(values[0])
-    return values.reshape(batch)
+    return _finish(values, batch, base, root=True)
 
 
 # ----------------------------------------------------------------------- densities
-_QUANTILES = (1e-9, 1e-4, 0.01, 0.05, 0.2, 0.35, 0.5, 0.65, 0.8, 0.95, 0.99, 1 - 1e-4, 1 - 1e-9)
-_GRID = 2049  # grid used to place breakpoints for pdf callables
-
-
-class _Density:
-    """A 1-D density as a scalar log-pdf, its support and breakpoints of its bulk."""
-
-    def __init__(self, obj, name, support):
-        dist = getattr(obj, "dist", None)
-        if isinstance(dist, stats.rv_continuous) and hasattr(obj, "logpdf"):
-            self.frozen = True
-            lo, hi = (float(v) for v in obj.support())
-            self.support = (lo, hi)
-            self._logpdf = obj.logpdf
-            pts = np.asarray(obj.ppf(_QUANTILES), dtype=float)
-            self.points = pts[np.isfinite(pts)]
-        elif isinstance(dist, stats.rv_discrete) or hasattr(obj, "pmf"):
-            raise TypeError(f"{name} is a discrete distribution; use kl_divergence on its pmf")
-        elif callable(obj) and not hasattr(obj, "rvs"):
-            if support is None:
-                raise ValueError(
-                    f"{name} is a pdf callable, so support=(a, b) is required "
-                    f"(finite a < b enclosing all of its mass)"
-                )
-            self.frozen = False
-            self.support = support
-            self._pdf = obj
-            self.name = name
-            grid = np.linspace(support[0], support[1], _GRID)
-            dens = np.array([self._pdf_value(x) for x in grid])
-            if not (dens > 0).any():
-                raise ValueError(f"{name} is zero on the whole support {support}")
-            cdf = np.concatenate([[0.0], np.cumsum((dens[1:] + dens[:-1]) / 2)])
-            cdf /= cdf[-1]
-            pts = np.interp(_QUANTILES, cdf, grid)
-            self.points = np.concatenate([pts, [grid[np.argmax(dens)]]])
-        else:
-            raise TypeError(
-                f"{name} must be a frozen scipy.stats continuous distribution or a pdf "
-                f"callable, got {type(obj).__name__}"
-            )
-
-    def _pdf_value(self, x):
-        v = float(self._pdf(x))
-        if not (v >= 0) or math.isinf(v):
-            raise ValueError(
-                f"{self.name} returned {v!r} at x={x!r}; a pdf must be finite and >= 0"
-            )
-        return v
-
-    def logpdf(self, x):
-        if self.frozen:
-            return float(self._logpdf(x))
-        v = self._pdf_value(x)
-        return math.log(v) if v > 0 else -math.inf
-
-
-def _check_support(support):
-    if support is None:
-        return None
-    try:
-        a, b = (float(v) for v in support)
-    except (TypeError, ValueError):
-        raise ValueError(f"support must be a pair (a, b) of numbers, got {support!r}") from None
-    if not (math.isfinite(a) and math.isfinite(b) and a < b):
-        raise ValueError(f"support must be finite with a < b, got {support!r}")
-    return (a, b)
-
-
-def _densities(p, q, support):
-    support = _check_support(support)
-    dp = _Density(p, "p", support)
-    dq = _Density(q, "q", support)
-    if support is not None and dp.frozen and dq.frozen:
-        raise ValueError(
-            "support is taken from frozen distributions; pass support only with pdf callables"
-        )
-    return dp, dq
-
-
-def _integrate(f, lo, hi, points):
-    """∫_lo^hi f by adaptive Gauss–Kronrod, split at ``points`` (the bulk of both
-    densities) so narrow peaks are not stepped over; infinite ends are separate
-    pieces mapped to finite ones by quad. quad's warnings are gathered into one
-    IntegrationWarning that names the piece (never silenced)."""
-    pts = np.unique(np.clip(np.asarray(points, dtype=float), lo, hi))
-    pts = pts[(pts > lo) & (pts < hi)]
-    edges = [lo, *pts.tolist(), hi]
-    total = 0.0
-    troubles = []
-    for a, b in itertools.pairwise(edges):
-        if a < b:
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always", integrate.IntegrationWarning)
-                total += integrate.quad(f, a, b, limit=200, epsabs=1e-14, epsrel=1e-11)[0]
-            troubles += [f"[{a:.6g}, {b:.6g}]: {w.message}" for w in caught]
-    if troubles:
-        warnings.warn(
-            "quadrature did not converge cleanly on " + "; ".join(troubles) + ". The value "
-            "may be inaccurate; a divergent tail usually means the divergence is +inf "
-            "(e.g. a heavy-tailed p against a light-tailed q)",
-            integrate.IntegrationWarning,
-            stacklevel=3,
-        )
-    return total
-
-
 def kl_divergence_density(p, q, *, support=None, base=None):
     r"""KL(p‖q) between 1-D densities, by log-domain adaptive quadrature.
 
@@ -600,63 +330,6 @@ def js_divergence_density(p, q, *, support=None, base=None):
 
 
 # ------------------------------------------------------------------- Gaussians
-def _gaussian(mean, cov, which, *, strict):
-    """Validated (mean, cov) of one Gaussian: scalars (mean, variance) in 1-D, or a
-    (d,) mean and a symmetric (d, d) covariance; positive definite when ``strict``,
-    else positive semi-definite."""
-    m = as_float_array(mean, f"mean_{which}")
-    c = as_float_array(cov, f"cov_{which}")
-    if not np.isfinite(m).all():
-        raise ValueError(f"mean_{which} must be finite, got {mean!r}")
-    if not np.isfinite(c).all():
-        raise ValueError(f"cov_{which} must be finite, got {cov!r}")
-    if m.ndim == 0:
-        if c.ndim != 0:
-            raise ValueError(
-                f"mean_{which} is a scalar, so cov_{which} must be a scalar variance; "
-                f"got shape {c.shape}"
-            )
-        v = float(c)
-        if v < 0 or (strict and v == 0):
-            need = "> 0" if strict else ">= 0"
-            raise ValueError(f"the variance cov_{which} must be {need}, got {v!r}")
-        return float(m), v
-    if m.ndim != 1 or m.size == 0:
-        raise ValueError(
-            f"mean_{which} must be a scalar or a non-empty 1-D vector, got shape {m.shape}"
-        )
-    d = m.size
-    if c.shape != (d, d):
-        raise ValueError(
-            f"cov_{which} must have shape ({d}, {d}) to match mean_{which}, got shape {c.shape}"
-        )
-    scale = float(np.abs(c).max()) or 1.0
-    if np.abs(c - c.T).max() > 1e-10 * scale:
-        raise ValueError(f"cov_{which} must be symmetric, got {c.tolist()!r}")
-    c = (c + c.T) / 2
-    if strict:
-        try:
-            linalg.cholesky(c, lower=True)
-        except linalg.LinAlgError:
-            raise ValueError(f"cov_{which} must be positive definite, got {c.tolist()!r}") from None
-    elif np.linalg.eigvalsh(c).min() < -1e-12 * scale:
-        raise ValueError(f"cov_{which} must be positive semi-definite, got {c.tolist()!r}")
-    return m, c
-
-
-def _pair_gaussians(mean_p, cov_p, mean_q, cov_q, *, strict):
-    mp, cp = _gaussian(mean_p, cov_p, "p", strict=strict)
-    mq, cq = _gaussian(mean_q, cov_q, "q", strict=strict)
-    dp = np.size(mp) if np.ndim(mp) else 0
-    dq = np.size(mq) if np.ndim(mq) else 0
-    if dp != dq:
-        raise ValueError(
-            f"p and q must have the same dimension: mean_p has shape {np.shape(mp)}, "
-            f"mean_q has shape {np.shape(mq)}"
-        )
-    return mp, cp, mq, cq
-
-
 def gaussian_kl(mean_p, cov_p, mean_q, cov_q):
     r"""Closed-form KL(N(μ_p, Σ_p) ‖ N(μ_q, Σ_q)).
 

@@ -93,25 +93,26 @@ def _kth_distances(x, y, k):
     return rho, nu
 
 
+def _refuse_zero_distances(dist, x, k, problem, who, where, advice=""):
+    """ValueError naming the first point of x whose k-th neighbour in ``where`` is at distance
+    0 (log 0 in the estimator): the kNN estimator assumes continuous distributions."""
+    if (dist == 0).any():
+        i = int(np.argmax(dist == 0))
+        raise ValueError(
+            f"{problem}: {int((dist == 0).sum())} {who} have their k={k}-th "
+            f"neighbour in {where} at distance 0 (e.g. x[{i}] = {x[i].tolist()}); the kNN "
+            f"estimator assumes continuous distributions{advice}"
+        )
+
+
 def _wkv(x, y, k):
     n, d = x.shape
     m = y.shape[0]
     rho, nu = _kth_distances(x, y, k)
-    if (rho == 0).any():
-        i = int(np.argmax(rho == 0))
-        raise ValueError(
-            f"x has repeated points: {int((rho == 0).sum())} points have their k={k}-th "
-            f"neighbour in x at distance 0 (e.g. x[{i}] = {x[i].tolist()}); the kNN "
-            f"estimator assumes continuous distributions. Remove duplicates, add "
-            f"small noise, or raise k above the multiplicity"
-        )
-    if (nu == 0).any():
-        i = int(np.argmax(nu == 0))
-        raise ValueError(
-            f"x and y share points: {int((nu == 0).sum())} points of x have their k={k}-th "
-            f"neighbour in y at distance 0 (e.g. x[{i}] = {x[i].tolist()}); the kNN "
-            f"estimator assumes continuous distributions"
-        )
+    _refuse_zero_distances(rho, x, k, "x has repeated points", "points", "x",
+                           ". Remove duplicates, add small noise, or raise k above the "
+                           "multiplicity")
+    _refuse_zero_distances(nu, x, k, "x and y share points", "points of x", "y")
     value = d * float(np.mean(np.log(nu) - np.log(rho))) + math.log(m / (n - 1))
     return value, rho, nu
 

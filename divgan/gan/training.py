@@ -97,7 +97,7 @@ class TrainConfig:
     gp_lambda: float = 10.0
     """lambda of the gradient penalty."""
     gp_one_sided: bool = True
-    """Penalise only slopes above 1 (max(0, |grad f| - 1)^2); the two-sided penalty can trap a
+    """Penalise only slopes above 1 (``max(0, |grad f| - 1)^2``); the two-sided penalty can trap a
     1-D critic at slope -1 (measured: 2 of 6 seeds)."""
     generator_loss: str = "non_saturating"
     """GAN generator loss: "minimax" (E log(1 - D(G(z))), the lecture's) or "non_saturating"
@@ -251,6 +251,13 @@ def _config(model: str, config: TrainConfig | None) -> TrainConfig:
     return config
 
 
+def _descend(opt: torch.optim.Optimizer, loss: torch.Tensor) -> None:
+    """One optimiser step on ``loss`` (old gradients dropped, not zeroed)."""
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    opt.step()
+
+
 def _result(run: Run) -> TrainResult:
     return TrainResult(model=run.model, config=run.cfg, models=dict(run.models),
                        history=tuple(run.history), checkpoint_path=run.last_good,
@@ -316,16 +323,12 @@ def train_gan(config: TrainConfig | None = None, *, data=None, resume: bool = Fa
             x_fake = G(run.latent()).detach()
             loss_d = discriminator_loss(D(x_real), D(x_fake))
             ld = run.check(step, "loss_d", loss_d)
-            opt_d.zero_grad(set_to_none=True)
-            loss_d.backward()
-            opt_d.step()
+            _descend(opt_d, loss_d)
         # -- G: minimise E log(1 - D(G(z))) (minimax) or -E log D(G(z)) (non-saturating);
         #    G sees the data only through D's gradient (L19).
         loss_g = generator_loss(D(G(run.latent())), cfg.generator_loss)
         lg = run.check(step, "loss_g", loss_g)
-        opt_g.zero_grad(set_to_none=True)
-        loss_g.backward()
-        opt_g.step()
+        _descend(opt_g, loss_g)
         run.end_step(step, {"loss_d": ld, "loss_g": lg, "js_bound": _LOG2 - ld / 2})
     return _result(run)
 
@@ -396,17 +399,13 @@ def train_wgan(config: TrainConfig | None = None, *, data=None, resume: bool = F
                                            generator=run.gen)
                 loss_c = loss_c + cfg.gp_lambda * penalty
             lc = run.check(step, "loss_critic", loss_c)
-            opt_c.zero_grad(set_to_none=True)
-            loss_c.backward()
-            opt_c.step()
+            _descend(opt_c, loss_c)
             if cfg.critic_method == "clip":
                 clip_weights_(f, cfg.clip_value)
         # -- G: minimise -E f(G(z)): move the fakes up the critic's slope (no logarithm, L18).
         loss_g = -f(G(run.latent())).mean()
         lg = run.check(step, "loss_g", loss_g)
-        opt_g.zero_grad(set_to_none=True)
-        loss_g.backward()
-        opt_g.step()
+        _descend(opt_g, loss_g)
         losses = {"loss_critic": lc, "w_dual": w_dual, "loss_g": lg}
         if penalty is not None:
             losses["penalty"] = float(penalty.item())
@@ -469,23 +468,17 @@ def train_aae(config: TrainConfig | None = None, *, data=None, resume: bool = Fa
         # -- Phase 1, reconstruction: minimise E ||x - R(E(x))||^2 / d over encoder and decoder.
         loss_recon = F.mse_loss(R(E(x)), x)
         lr_ = run.check(step, "loss_recon", loss_recon)
-        opt_ae.zero_grad(set_to_none=True)
-        loss_recon.backward()
-        opt_ae.step()
+        _descend(opt_ae, loss_recon)
         # -- Phase 2, discriminator: maximise E_p(z) log D(z) + E_x log(1 - D(E(x))), the BCE
         #    with prior samples labelled 1 and codes labelled 0.
         loss_d = discriminator_loss(D(run.latent()), D(E(x).detach()))
         ld = run.check(step, "loss_d", loss_d)
-        opt_d.zero_grad(set_to_none=True)
-        loss_d.backward()
-        opt_d.step()
+        _descend(opt_d, loss_d)
         # -- Phase 3, encoder as generator: make D take codes for prior samples,
         #    minimise -E log D(E(x)) (non-saturating) or E log(1 - D(E(x))) (minimax).
         loss_g = generator_loss(D(E(x)), cfg.generator_loss)
         lg = run.check(step, "loss_g", loss_g)
-        opt_e.zero_grad(set_to_none=True)
-        loss_g.backward()
-        opt_e.step()
+        _descend(opt_e, loss_g)
         run.end_step(step, {"loss_recon": lr_, "loss_d": ld, "loss_g": lg})
     return _result(run)
 
