@@ -204,7 +204,7 @@ def test_trained_critic_follows_the_kantorovich_potential(gp_fits):
     assert cmp.max_abs_error == pytest.approx(np.max(np.abs(f - core)), abs=1e-5)
 
 
-def test_spectral_norm_critic_is_a_tight_lower_bound():
+def test_spectral_norm_critic_is_a_lower_bound_tight_for_a_shift():
     # Divided by the exact product of its layers' spectral norms the critic is 1-Lipschitz
     # everywhere, so its held-out dual value cannot exceed the held-out samples' exact W1
     # (Kantorovich-Rubinstein on the empirical measures; 1e-9 covers float64 rounding).
