@@ -53,7 +53,7 @@ def as_float_array(x, name: str) -> np.ndarray:
 def _first_bad(arr: np.ndarray, mask: np.ndarray) -> str:
     idx = np.argwhere(mask)[0]
     where = tuple(int(i) for i in idx) if arr.ndim > 1 else int(idx[0])
-    return f"{arr[tuple(idx)]!r} at index {where}"
+    return f"{float(arr[tuple(idx)])!r} at index {where}"
 
 
 def as_pmf(p, name: str = "p", *, axis: int = -1) -> np.ndarray:
