@@ -24,12 +24,32 @@ def gan_value_from_logits(real_logits: torch.Tensor, fake_logits: torch.Tensor) 
     r"""The lecture's value :math:`L(D, G) = \mathbb{E}_{p_r}\log D(x) + \mathbb{E}_{p_g}\log(1 - D(x))` (L4).
 
     At the optimal discriminator it equals :math:`2\,\mathrm{JS}(p_r\|p_g) - 2\log 2` (L7).
+
+    Examples
+    --------
+    A discriminator that cannot tell (logit 0, D = 1/2) scores :math:`-2\log 2` (L6):
+
+    >>> import torch
+    >>> from divgan.gan.losses import gan_value_from_logits
+    >>> round(gan_value_from_logits(torch.zeros(3), torch.zeros(5)).item(), 4)
+    -1.3863
     """
     return -F.softplus(-real_logits).mean() - F.softplus(fake_logits).mean()
 
 
 def discriminator_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
-    r"""D's loss :math:`-L(D, G)`: binary cross-entropy on real (label 1) then fake (label 0)."""
+    r"""D's loss :math:`-L(D, G)`: binary cross-entropy on real (label 1) then fake (label 0).
+
+    D maximises the lecture's value (L4); with logits this is
+    :math:`\mathbb{E}\operatorname{softplus}(-l_r) + \mathbb{E}\operatorname{softplus}(l_g)`.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from divgan.gan.losses import discriminator_loss
+    >>> round(discriminator_loss(torch.zeros(2), torch.zeros(2)).item(), 4)   # 2 log 2
+    1.3863
+    """
     real = F.binary_cross_entropy_with_logits(real_logits, torch.ones_like(real_logits))
     fake = F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits))
     return real + fake
@@ -41,6 +61,18 @@ def generator_loss(fake_logits: torch.Tensor, kind: str = "non_saturating") -> t
     ``"minimax"``: :math:`\mathbb{E}\log(1 - D(G(z)))` exactly as in the lecture's min-max game
     (saturates when D is confident: the vanishing gradient of L9).
     ``"non_saturating"``: :math:`-\mathbb{E}\log D(G(z))` (same fixed point, strong gradient early).
+
+    Examples
+    --------
+    Against a confident discriminator (logit -10 on a fake) the minimax loss is flat (L9):
+
+    >>> import torch
+    >>> from divgan.gan.losses import generator_loss
+    >>> l = torch.tensor([-10.0], requires_grad=True)
+    >>> round(torch.autograd.grad(generator_loss(l, "minimax"), l)[0].item(), 6)
+    -4.5e-05
+    >>> round(torch.autograd.grad(generator_loss(l, "non_saturating"), l)[0].item(), 6)
+    -0.999955
     """
     if kind == "minimax":
         return -F.softplus(fake_logits).mean()
@@ -50,7 +82,15 @@ def generator_loss(fake_logits: torch.Tensor, kind: str = "non_saturating") -> t
 
 
 def critic_loss(real_scores: torch.Tensor, fake_scores: torch.Tensor) -> torch.Tensor:
-    r"""WGAN critic loss :math:`-(\mathbb{E}_{p_r} f - \mathbb{E}_{p_g} f)` (L16): minimising it maximises the dual."""
+    r"""WGAN critic loss :math:`-(\mathbb{E}_{p_r} f - \mathbb{E}_{p_g} f)` (L16): minimising it maximises the dual.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from divgan.gan.losses import critic_loss
+    >>> critic_loss(torch.tensor([1.0, 3.0]), torch.tensor([0.0])).item()
+    -2.0
+    """
     return fake_scores.mean() - real_scores.mean()
 
 
@@ -73,6 +113,18 @@ def gradient_penalty(
     (measured here to avoid a 1-D critic trapped at slope -1). Norms are per sample and
     :math:`\sqrt{\cdot + 10^{-12}}` keeps the gradient finite at a zero gradient.
     The graph is kept (``create_graph=True``) so the penalty can be back-propagated.
+    It is the WGAN-GP alternative to the lecture's weight clipping (L17).
+
+    Examples
+    --------
+    A linear critic :math:`f(x) = w \cdot x` has gradient norm :math:`\|w\|` everywhere:
+
+    >>> import torch
+    >>> from divgan.gan.losses import gradient_penalty
+    >>> w = torch.tensor([3.0, 4.0])
+    >>> x = torch.randn(8, 2, generator=torch.Generator().manual_seed(0))
+    >>> gradient_penalty(lambda t: t @ w, x, x + 1).item()   # (5 - 1)^2
+    16.0
     """
     if real.shape != fake.shape:
         raise ValueError(f"real and fake batches must have the same shape, got {tuple(real.shape)} "
@@ -96,6 +148,15 @@ def clip_weights_(module: nn.Module, c: float = 0.01) -> None:
     r"""Clip every parameter of ``module`` to :math:`[-c, c]` in place (the lecture's WGAN, L17, c = 0.01).
 
     This keeps the critic K-Lipschitz for some unknown K, so its dual value is K·W1, not W1.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from divgan.gan.losses import clip_weights_
+    >>> layer = torch.nn.Linear(2, 1)
+    >>> clip_weights_(layer, 0.01)
+    >>> bool(layer.weight.abs().max() <= 0.01)
+    True
     """
     if not (c > 0):
         raise ValueError(f"clip value c must be > 0, got {c!r}")

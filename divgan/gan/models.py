@@ -79,7 +79,16 @@ class MLP(nn.Module):
 
 
 class Generator(nn.Module):
-    """G: latent ``z`` of shape ``(n, latent_dim)`` -> sample ``x`` of shape ``(n, data_dim)``."""
+    """G: latent ``z`` of shape ``(n, latent_dim)`` -> sample ``x`` of shape ``(n, data_dim)`` (L3, L20).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from divgan.gan.models import Generator
+    >>> _ = torch.manual_seed(0)
+    >>> Generator(1, 1)(torch.rand(4, 1)).shape   # the lecture's z ~ U(0, 1) -> x
+    torch.Size([4, 1])
+    """
 
     def __init__(self, latent_dim: int, data_dim: int, hidden: Sequence[int] = (64, 64),
                  *, activation: str = "relu") -> None:
@@ -92,7 +101,16 @@ class Generator(nn.Module):
 
 
 class Discriminator(nn.Module):
-    """D: ``(n, data_dim)`` -> logits ``(n,)``; D(x) = sigmoid(logit) is P(x is real)."""
+    """D: ``(n, data_dim)`` -> logits ``(n,)``; D(x) = sigmoid(logit) is P(x is real) (L3, L5).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from divgan.gan.models import Discriminator
+    >>> _ = torch.manual_seed(0)
+    >>> Discriminator(2)(torch.zeros(5, 2)).shape
+    torch.Size([5])
+    """
 
     def __init__(self, data_dim: int, hidden: Sequence[int] = (64, 64),
                  *, activation: str = "leaky_relu") -> None:
@@ -105,7 +123,19 @@ class Discriminator(nn.Module):
 
 
 class Critic(nn.Module):
-    """WGAN critic f: ``(n, data_dim)`` -> real scores ``(n,)`` (no sigmoid, no BatchNorm)."""
+    """WGAN critic f: ``(n, data_dim)`` -> real scores ``(n,)`` (no sigmoid, no BatchNorm; L16).
+
+    ``spectral_norm=True`` makes every layer at most 1-Lipschitz (up to power iteration),
+    an alternative to the lecture's weight clipping (L17).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from divgan.gan.models import Critic
+    >>> _ = torch.manual_seed(0)
+    >>> Critic(1, hidden=(8,), spectral_norm=True)(torch.zeros(3, 1)).shape
+    torch.Size([3])
+    """
 
     def __init__(self, data_dim: int, hidden: Sequence[int] = (64, 64),
                  *, activation: str = "relu", spectral_norm: bool = False) -> None:
