@@ -98,6 +98,18 @@ def test_unknown_figure_name_is_a_clear_error(tmp_path):
     assert not (tmp_path / "index.html").exists()
 
 
+def test_cuda_without_a_gpu_is_refused_before_drawing(tmp_path):
+    # Asking for a GPU that is not there is one clear error up front, not ten tracebacks.
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("a GPU is present")
+    rc, _, err = _run(["figures", "--quick", "--out", str(tmp_path), "--device", "cuda"])
+    assert rc == 2
+    assert "CUDA is not available" in err
+    assert not (tmp_path / "index.html").exists()
+
+
 def test_list_names_every_figure(tmp_path):
     rc, out, _ = _run(["figures", "--list", "--out", str(tmp_path)])
     assert rc == 0

@@ -94,6 +94,14 @@ def run_figures(args) -> int:
     quick = bool(getattr(args, "quick", False))
     device = getattr(args, "device", "auto") or "auto"
     seed = int(getattr(args, "seed", 0) or 0)
+    if device != "auto" and device != "cpu":
+        from divgan.gan import resolve_device  # torch: only when a GPU is asked for
+
+        try:
+            resolve_device(device)
+        except ValueError as exc:
+            print(f"divgan figures: error: {exc}", file=sys.stderr)
+            return 2
     out_dir.mkdir(parents=True, exist_ok=True)
 
     from divgan.figures._gallery import Entry, write_gallery
