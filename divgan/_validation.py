@@ -22,6 +22,7 @@ __all__ = [
     "check_base",
     "as_nonnegative",
     "check_real",
+    "check_fraction",
     "broadcast_batch",
 ]
 
@@ -216,3 +217,11 @@ def broadcast_batch(a_shape: tuple, b_shape: tuple, message: str) -> tuple:
         return np.broadcast_shapes(a_shape, b_shape)
     except ValueError:
         raise ValueError(message) from None
+
+
+def check_fraction(x, name: str) -> float:
+    """A real number strictly between 0 and 1 (a confidence level, a held-out fraction)."""
+    x = check_real(x, name, positive=True)
+    if not x < 1:
+        raise ValueError(f"{name} must be in (0, 1), got {x!r}")
+    return x

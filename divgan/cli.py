@@ -78,26 +78,27 @@ def _add_distance(sub) -> None:
     p.set_defaults(func=_cmd_distance)
 
 
-def _load_npy(path: Path):
+def load_samples(path: Path, name: str):
+    """A ``.npy`` file of samples as a validated ``(n, d)`` float array (``(n,)`` reads as d = 1)."""
     import numpy as np
 
+    from divgan._validation import as_points
+
     if not path.exists():
-        raise ValueError(f"no such file: {path}")
+        raise ValueError(f"no such file for {name}: {path}")
     try:
-        return np.load(path, allow_pickle=False)
-    except Exception as exc:
+        arr = np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as exc:  # not a .npy file, pickled objects, truncated
         raise ValueError(f"could not read {path} as a .npy array: {exc}") from None
+    return as_points(arr, name)
 
 
 def _cmd_distance(args) -> int:
-    import numpy as np
-
     from divgan.wasserstein import wasserstein_1d, wasserstein_distance
 
-    x, y = _load_npy(args.real), _load_npy(args.fake)
-    one_d = x.ndim == 1 or (x.ndim == 2 and x.shape[1] == 1)
-    if one_d and (y.ndim == 1 or (y.ndim == 2 and y.shape[1] == 1)):
-        value = wasserstein_1d(np.ravel(x), np.ravel(y), p=args.p)
+    x, y = load_samples(args.real, "REAL"), load_samples(args.fake, "FAKE")
+    if x.shape[1] == 1 and y.shape[1] == 1:
+        value = wasserstein_1d(x[:, 0], y[:, 0], p=args.p)
         how = "exact, sorted 1-D formula"
     else:
         value = wasserstein_distance(x, y, p=args.p)

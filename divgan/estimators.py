@@ -7,13 +7,12 @@ and claim **L1** (KL between sampled distributions).
 from __future__ import annotations
 
 import math
-import numbers
 from dataclasses import dataclass
 
 import numpy as np
 from scipy.spatial import cKDTree
 
-from ._validation import as_float_array, as_points, check_positive_int
+from ._validation import as_float_array, as_points, check_fraction, check_positive_int
 
 __all__ = ["KnnKLResult", "bootstrap_ci", "kl_divergence_knn"]
 
@@ -330,9 +329,7 @@ def bootstrap_ci(values, *, statistic=np.mean, confidence=0.95, n_resamples=1000
         raise ValueError("values must be finite (found NaN or inf)")
     if not callable(statistic):
         raise TypeError(f"statistic must be callable, got {statistic!r}")
-    real = isinstance(confidence, numbers.Real) and not isinstance(confidence, bool)
-    if not real or not 0 < confidence < 1:
-        raise ValueError(f"confidence must be a number in (0, 1), got {confidence!r}")
+    confidence = check_fraction(confidence, "confidence")
     n_resamples = check_positive_int(n_resamples, "n_resamples")
     rng = np.random.default_rng(seed)
     n = arr.shape[0]

@@ -76,3 +76,12 @@ def test_check_positive_int_and_base():
     for bad in (1, 0, -2, 0.5, np.inf, np.nan):
         with pytest.raises(ValueError, match="base"):
             v.check_base(bad)
+
+
+def test_check_fraction():
+    assert v.check_fraction(0.95, "confidence") == 0.95
+    for bad in (0, 1, 1.5, -0.1, np.nan):
+        with pytest.raises(ValueError, match="confidence"):
+            v.check_fraction(bad, "confidence")
+    with pytest.raises(TypeError, match="confidence"):
+        v.check_fraction("0.9", "confidence")

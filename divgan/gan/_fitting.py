@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from divgan._validation import as_points, check_positive_int, check_real
+from divgan._validation import as_points, check_fraction, check_positive_int, check_real
 from divgan.gan._runtime import configure_threads, resolve_device
 from divgan.gan.losses import clip_weights_, critic_loss, discriminator_loss, gradient_penalty
 from divgan.gan.models import Critic, Discriminator
@@ -45,19 +45,10 @@ def _points_pair(x_real, x_fake) -> tuple[np.ndarray, np.ndarray]:
     return xr, as_points(x_fake, "x_fake", dim=xr.shape[1])
 
 
-def _check_common(steps, seed, batch_size) -> None:
-    check_positive_int(steps, "steps")
-    check_positive_int(batch_size, "batch_size")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"seed must be a non-negative int, got {seed!r}")
-    if seed < 0:
-        raise ValueError(f"seed must be >= 0, got {seed}")
 
 
 def _split(xr, xg, test_fraction, seed):
-    f = check_real(test_fraction, "test_fraction", positive=True)
-    if not f < 1:
-        raise ValueError(f"test_fraction must be in (0, 1), got {test_fraction!r}")
+    f = check_fraction(test_fraction, "test_fraction")
     rng = np.random.default_rng([seed, 7])
     out = []
     for x, name in ((xr, "x_real"), (xg, "x_fake")):
@@ -223,7 +214,8 @@ def _sigma_product(net: nn.Module) -> float:
 
 def _settings(kind, steps, seed, batch_size, hidden, num_threads):
     steps = _DEFAULT_STEPS[kind] if steps is None else check_positive_int(steps, "steps")
-    _check_common(steps, seed, batch_size)
+    check_positive_int(batch_size, "batch_size")
+    check_positive_int(seed, "seed", minimum=0)
     hidden = tuple(hidden)
     for h in hidden:
         check_positive_int(h, "hidden width")
@@ -236,13 +228,6 @@ def _check_method(method) -> str:
     if method not in _METHODS:
         raise ValueError(f"method must be one of {_METHODS}, got {method!r}")
     return method
-
-
-def _check_confidence(confidence) -> float:
-    c = check_real(confidence, "confidence", positive=True)
-    if not c < 1:
-        raise ValueError(f"confidence must be in (0, 1), got {confidence!r}")
-    return c
 
 
 _CAVEATS = {

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import torch
 
+from divgan._validation import check_positive_int
+
 __all__ = ["resolve_device", "configure_threads"]
 
 
@@ -27,7 +29,6 @@ def configure_threads(num_threads: int | None = 1) -> None:
     ``None`` leaves torch's setting alone."""
     if num_threads is None:
         return
-    if isinstance(num_threads, bool) or not isinstance(num_threads, int) or num_threads < 1:
-        raise ValueError(f"num_threads must be a positive int or None, got {num_threads!r}")
+    num_threads = check_positive_int(num_threads, "num_threads")
     if torch.get_num_threads() != num_threads:
         torch.set_num_threads(num_threads)

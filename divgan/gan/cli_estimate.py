@@ -9,21 +9,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from divgan._validation import as_points
+from divgan.cli import load_samples
 
 __all__ = ["estimate_command"]
 
 _EXACT_MAX_POINTS = 3000  # exact OT in N-D: ~n^2.2 time, ~41 n^2 bytes (about 1 s here)
-
-
-def _load(path, name: str) -> np.ndarray:
-    if not path.exists():
-        raise ValueError(f"no such file for {name}: {path}")
-    try:
-        arr = np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as exc:  # not a .npy file, pickled objects, truncated
-        raise ValueError(f"could not read {path} as a .npy array: {exc}") from None
-    return as_points(arr, name)
 
 
 def _exact(xr: np.ndarray, xg: np.ndarray) -> tuple[float | None, str]:
@@ -40,8 +30,8 @@ def estimate_command(args) -> int:
     """Run ``divgan estimate`` from parsed arguments; print the report; return the exit code."""
     from divgan.gan.estimators import estimate_js, estimate_wasserstein
 
-    xr = _load(args.real, "REAL")
-    xg = _load(args.fake, "FAKE")
+    xr = load_samples(args.real, "REAL")
+    xg = load_samples(args.fake, "FAKE")
     if xg.shape[1] != xr.shape[1]:
         raise ValueError(f"REAL has {xr.shape[1]} coordinates per point and FAKE has "
                          f"{xg.shape[1]}; they must match")

@@ -38,13 +38,11 @@ from types import MappingProxyType
 import numpy as np
 from torch import nn
 
-from divgan._validation import as_points, check_positive_int, check_real
+from divgan._validation import as_points, check_fraction, check_positive_int, check_real
 from divgan.gan._fitting import (
     _CAVEATS,
     _KINDS,
     _bootstrap,
-    _check_common,
-    _check_confidence,
     _check_method,
     _cpu64,
     _critic_parts,
@@ -299,7 +297,7 @@ def estimate_js(x_real, x_fake, *, steps=None, device="auto", seed=0, test_fract
     """
     xr, xg = _points_pair(x_real, x_fake)
     steps, seed, hidden = _settings("js", steps, seed, batch_size, hidden, num_threads)
-    confidence = _check_confidence(confidence)
+    confidence = check_fraction(confidence, "confidence")
     n_resamples = check_positive_int(n_resamples, "n_resamples", minimum=10)
     (r_tr, r_te, r_idx), (g_tr, g_te, g_idx) = _split(xr, xg, test_fraction, seed)
     with _Threads(num_threads):
@@ -384,7 +382,7 @@ def estimate_wasserstein(x_real, x_fake, *, method="gp", steps=None, device="aut
     steps, seed, hidden = _settings(method, steps, seed, batch_size, hidden, num_threads)
     gp_weight = check_real(gp_weight, "gp_weight", positive=True)
     clip_value = check_real(clip_value, "clip_value", positive=True)
-    confidence = _check_confidence(confidence)
+    confidence = check_fraction(confidence, "confidence")
     n_resamples = check_positive_int(n_resamples, "n_resamples", minimum=10)
     (r_tr, r_te, r_idx), (g_tr, g_te, g_idx) = _split(xr, xg, test_fraction, seed)
     with _Threads(num_threads):
@@ -448,7 +446,7 @@ def check_critic(critic, x_real, x_fake, *, seed=0) -> CriticCheck:
     if not isinstance(critic, nn.Module):
         raise TypeError(f"critic must be a torch.nn.Module, got {type(critic).__name__}")
     xr, xg = _points_pair(x_real, x_fake)
-    _check_common(1, seed, 1)
+    check_positive_int(seed, "seed", minimum=0)
     net = _cpu64(critic)
     dual = float(_scores(net, xr).mean() - _scores(net, xg).mean())
     norms, slope, _ = _lipschitz(net, xr, xg, np.random.default_rng([seed, 17]))

@@ -11,6 +11,8 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from divgan._validation import check_positive_int
+
 __all__ = ["MLP", "Generator", "Discriminator", "Critic", "Encoder", "Decoder"]
 
 _ACTIVATIONS = {
@@ -19,14 +21,6 @@ _ACTIVATIONS = {
     "tanh": nn.Tanh,
     "elu": nn.ELU,
 }
-
-
-def _check_dim(value, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} must be a positive int, got {value!r}")
-    if value < 1:
-        raise ValueError(f"{name} must be >= 1, got {value}")
-    return value
 
 
 class MLP(nn.Module):
@@ -56,10 +50,10 @@ class MLP(nn.Module):
         spectral_norm: bool = False,
     ) -> None:
         super().__init__()
-        _check_dim(in_dim, "in_dim")
-        _check_dim(out_dim, "out_dim")
+        check_positive_int(in_dim, "in_dim")
+        check_positive_int(out_dim, "out_dim")
         for h in hidden:
-            _check_dim(h, "hidden width")
+            check_positive_int(h, "hidden width")
         if activation not in _ACTIVATIONS:
             raise ValueError(f"activation must be one of {sorted(_ACTIVATIONS)}, got {activation!r}")
         widths = [in_dim, *hidden, out_dim]
