@@ -24,6 +24,9 @@ __all__ = [
     "check_real",
     "check_fraction",
     "broadcast_batch",
+    "check_seed",
+    "as_generator",
+    "seed_to_int",
 ]
 
 
@@ -225,3 +228,44 @@ def check_fraction(x, name: str) -> float:
     if not x < 1:
         raise ValueError(f"{name} must be in (0, 1), got {x!r}")
     return x
+
+
+# --- randomness: one convention for the whole package -------------------------------------
+# Every function that draws random numbers takes a keyword ``seed`` accepting the same types:
+# None (fresh entropy, not reproducible), an int >= 0, a numpy.random.SeedSequence, or a
+# numpy.random.Generator (used as is, so its state advances).
+
+_SEED_TYPES = "None, an int >= 0, a numpy.random.SeedSequence or a numpy.random.Generator"
+
+
+def check_seed(seed, name: str = "seed"):
+    """Validate a seed (see the convention above) and return it, ints as plain ``int``."""
+    if seed is None or isinstance(seed, (np.random.Generator, np.random.SeedSequence)):
+        return seed
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+        raise TypeError(f"{name} must be {_SEED_TYPES}; got {seed!r}")
+    seed = int(seed)
+    if seed < 0:
+        raise ValueError(f"{name} must be >= 0 when it is an int, got {seed}")
+    return seed
+
+
+def as_generator(seed, name: str = "seed") -> np.random.Generator:
+    """A numpy Generator from a seed of any accepted type (a Generator is returned as is)."""
+    seed = check_seed(seed, name)
+    if isinstance(seed, np.random.Generator):
+        return seed
+    return np.random.default_rng(seed)
+
+
+def seed_to_int(seed, name: str = "seed") -> int:
+    """An int in [0, 2**63) from a seed of any accepted type, for torch.manual_seed and for
+    deriving child streams as ``default_rng([seed, k])``. An int seed is returned unchanged."""
+    seed = check_seed(seed, name)
+    if isinstance(seed, int):
+        return seed
+    if isinstance(seed, np.random.Generator):
+        return int(seed.integers(2**63))
+    if seed is None:
+        seed = np.random.SeedSequence()
+    return int(seed.generate_state(1, np.uint64)[0] >> np.uint64(1))
