@@ -29,17 +29,24 @@ from divgan._validation import (
 
 __all__ = [
     "BILINEAR_METHODS",
+    "HyperplanesPair",
     "ParallelLines",
     "ParallelLinesGradients",
     "PileMove",
     "Piles",
+    "ReferencePair",
+    "ScaledPair",
+    "ShiftedPair",
     "bilinear_game",
     "gan_value",
+    "hyperplanes",
     "optimal_discriminator",
     "parallel_lines",
     "parallel_lines_gradients",
     "piles",
     "sample_parallel_lines",
+    "scaled",
+    "shifted",
 ]
 
 LOG2 = math.log(2.0)
@@ -570,3 +577,15 @@ def bilinear_game(x0, y0, *, lr, steps, method="simultaneous") -> np.ndarray:
             f"the {method} iterates overflowed within {n} steps (lr = {eta!r}); use fewer steps"
         )
     return out
+
+
+# --------------------------------------------------------------------------- in d dimensions
+from divgan._reference import (  # noqa: E402
+    HyperplanesPair,
+    ReferencePair,
+    ScaledPair,
+    ShiftedPair,
+    hyperplanes,
+    scaled,
+    shifted,
+)
