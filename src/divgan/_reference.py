@@ -58,6 +58,18 @@ class ReferencePair(abc.ABC):
         infinite).
     js : float
         :math:`\mathrm{JS}(P\|Q)` in nats, at most :math:`\log 2`.
+
+    Examples
+    --------
+    >>> from divgan.theory import scaled
+    >>> pair = scaled(4, 0.5)
+    >>> x_p, x_q = pair.sample(3, seed=0)
+    >>> x_p.shape, x_q.shape, pair.critic(x_p).shape
+    ((3, 4), (3, 4), (3,))
+    >>> pair.critic([[3.0, 4.0, 0.0, 0.0]]).tolist()  # the cone |x|
+    [5.0]
+    >>> pair.log_density_ratio([[0.0, 0.0, 0.0, 0.0]]).round(4).tolist()  # d log c at 0
+    [-2.7726]
     """
 
     d: int
