@@ -353,7 +353,8 @@ def test_shifted_values_depend_only_on_the_norm_and_vanish_at_zero():
     # Rotation invariance of both bases' Gaussian case: a vector shift (3, 4) is the float 5.
     a, b = shifted(2, [3.0, 4.0]), shifted(2, 5.0)
     assert (a.w1, a.w2, a.kl_pq, a.js) == (b.w1, b.w2, b.kl_pq, b.js)
-    for pair in (shifted(4, 0.0), shifted(4, 0.0, base="uniform"), scaled(4, 1.0), hyperplanes(4, 0)):
+    zero = (shifted(4, 0.0), shifted(4, 0.0, base="uniform"), scaled(4, 1.0), hyperplanes(4, 0))
+    for pair in zero:
         assert (pair.w1, pair.w2, pair.kl_pq, pair.kl_qp, pair.js) == (0.0,) * 5
         assert (pair.critic(np.ones((3, 4))) == 0).all()
     # Disjoint boxes (one |s_i| >= 1): JS = log 2 exactly.
@@ -426,10 +427,18 @@ BAD_CALLS = [
     (lambda: shifted(3, np.float64(-math.inf)), ValueError, "shift must be finite"),
     (lambda: shifted(3, [1.0, 2.0]), ValueError, r"shift .* length d = 3, got shape \(2,\)"),
     (lambda: shifted(2, [[1.0, 2.0]]), ValueError, r"shift .* length d = 2"),
-    (lambda: shifted(3, [0.0, math.nan, 1.0]), ValueError, "shift must be finite, found nan at index 1"),
+    (
+        lambda: shifted(3, [0.0, math.nan, 1.0]),
+        ValueError,
+        "shift must be finite, found nan at index 1",
+    ),
     (lambda: shifted(2, "far"), TypeError, "shift"),
     (lambda: shifted(2, None), TypeError, "shift"),
-    (lambda: shifted(2, 1.0, base="cauchy"), ValueError, "base must be one of gaussian, uniform; got 'cauchy'"),
+    (
+        lambda: shifted(2, 1.0, base="cauchy"),
+        ValueError,
+        "base must be one of gaussian, uniform; got 'cauchy'",
+    ),
     (lambda: scaled(2, 0.0), ValueError, "scale must be > 0, got 0.0"),
     (lambda: scaled(2, -1.0), ValueError, "scale must be > 0"),
     (lambda: scaled(2, math.nan), ValueError, "scale must be finite"),
@@ -444,7 +453,11 @@ BAD_CALLS = [
     (lambda: scaled(3, 0.5).sample(5, seed=1, rng=1), TypeError, "not both"),
     (lambda: scaled(3, 0.5).sample(5, rng=-1), ValueError, "rng must be >= 0"),
     (lambda: scaled(3, 0.5).sample(5, seed="x"), TypeError, "seed must be"),
-    (lambda: scaled(3, 0.5).critic(np.ones((4, 2))), ValueError, r"x must be points of shape \(n, 3\)"),
+    (
+        lambda: scaled(3, 0.5).critic(np.ones((4, 2))),
+        ValueError,
+        r"x must be points of shape \(n, 3\)",
+    ),
     (lambda: scaled(3, 0.5).critic(np.ones(3)), ValueError, r"x must be points of shape \(n, 3\)"),
     (lambda: shifted(2, 1.0).critic([[0.0, math.nan]]), ValueError, "x must hold finite"),
     (lambda: shifted(2, 1.0).log_density_ratio([["a", "b"]]), TypeError, "x must be"),

@@ -256,11 +256,13 @@ def _shift_vector(shift, d: int) -> np.ndarray:
         return s
     s = as_float_array(shift, "shift")
     if s.shape != (d,):
-        raise ValueError(f"shift must be a float or a vector of length d = {d}, got shape {s.shape}")
+        raise ValueError(
+            f"shift must be a float or a vector of length d = {d}, got shape {s.shape}"
+        )
     if not np.isfinite(s).all():
         i = int(np.argmin(np.isfinite(s)))
         raise ValueError(f"shift must be finite, found {float(s[i])!r} at index {i}")
-    return s.copy()
+    return s
 
 
 def shifted(d, shift, *, base="gaussian") -> ShiftedPair:
@@ -371,7 +373,7 @@ def _js_chi_scale(d: int, c: float) -> float:
 
 
 def _mean_gaussian_norm(d: int) -> float:
-    r""":math:`E\|X\|` for X ~ N(0, I_d): :math:`\sqrt2\,\Gamma((d+1)/2)/\Gamma(d/2)` (the χ_d mean)."""
+    r"""E‖X‖ for X ~ N(0, I_d): the χ_d mean √2 Γ((d+1)/2) / Γ(d/2)."""
     return math.sqrt(2.0) * math.exp(special.gammaln((d + 1) / 2) - special.gammaln(d / 2))
 
 
