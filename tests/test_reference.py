@@ -232,6 +232,8 @@ def test_coupling_and_critic_are_jointly_optimal(make):
     y = _coupling(pair, x)
     cost = np.linalg.norm(x - y, axis=1)
     np.testing.assert_allclose(pair.critic(x) - pair.critic(y), cost, rtol=1e-12, atol=1e-12)
+    if not hasattr(pair, "scale"):  # a translation: every point moves exactly W1
+        np.testing.assert_allclose(cost, pair.w1, rtol=1e-12)  # (scaled: the chi test below)
     # T's image has Q's law: compared with pair.sample's Q draws by a two-sample KS test on the
     # critic's values (p < 1e-4 would flag a wrong sampler or a wrong map; fixed seeds).
     _, x_q = pair.sample(2000, seed=23)
