@@ -399,3 +399,13 @@ def test_console_command_in_a_subprocess(tmp_path):
     run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                          env=env, timeout=120)
     assert run.returncode == 0 and run.stdout.strip().endswith("[]"), run.stdout + run.stderr
+
+
+def test_python_beside_a_clone_named_divgan_imports_the_package(tmp_path):
+    # `git clone` makes a folder named divgan; a Python started next to it must import the
+    # package (src layout), not that folder as an empty namespace package.
+    (tmp_path / "divgan" / "src").mkdir(parents=True)
+    probe = "import divgan; print(divgan.kl_divergence([0.5, 0.5], [0.5, 0.5]))"
+    run = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, capture_output=True,
+                         text=True, env=dict(os.environ, OMP_NUM_THREADS="1"), timeout=120)
+    assert run.returncode == 0 and run.stdout.strip() == "0.0", run.stderr
