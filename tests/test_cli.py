@@ -296,6 +296,21 @@ def test_estimate_checks_its_inputs_in_the_users_words(tmp_path, capsys):
             assert internal not in line
 
 
+def test_failed_work_is_one_line_and_exit_code_1(tmp_path, capsys, monkeypatch):
+    # A solver that stops short (divgan raises OptimalTransportError, a RuntimeError) is
+    # reported in one line with exit code 1, not a traceback.
+    import divgan.wasserstein
+
+    def stops_short(*args, **kwargs):
+        raise divgan.wasserstein.OptimalTransportError("POT's network simplex did not reach "
+                                                       "optimality")
+
+    monkeypatch.setattr(divgan.wasserstein, "wasserstein_distance", stops_short)
+    a = _save(tmp_path, "x.npy", np.zeros((3, 2)))
+    assert main(["distance", str(a), str(a)]) == 1
+    assert "did not reach optimality" in _one_line_error(capsys.readouterr().err, "distance")
+
+
 # --------------------------------------------------------------------------- output folder
 def _read_only_folder(path: Path):
     """Make ``path`` unwritable; None when this user (root) can still write into it."""
@@ -409,3 +424,25 @@ def test_python_beside_a_clone_named_divgan_imports_the_package(tmp_path):
     run = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, capture_output=True,
                          text=True, env=dict(os.environ, OMP_NUM_THREADS="1"), timeout=120)
     assert run.returncode == 0 and run.stdout.strip() == "0.0", run.stderr
+
+
+@pytest.mark.slow
+def test_exact_ot_memory_model_holds(tmp_path):
+    # The budget check assumes 41 bytes per pair of points. Measure the rise of the peak
+    # resident memory around one exact solve of 1500 x 1500 points (92 MB by the model) in a
+    # fresh process: it must not exceed the model by more than 15% (else the budget would let
+    # through problems that do not fit), nor fall below half of it (else the refusal is
+    # needlessly strict). Allocator slack is a few MB against 92 MB.
+    probe = (
+        "import resource, numpy as np, divgan\n"
+        "n = 1500; rng = np.random.default_rng(0)\n"
+        "x, y = rng.normal(size=(n, 2)), rng.normal(size=(n, 2)) + 0.5\n"
+        "divgan.wasserstein_distance(x[:10], y[:10])\n"
+        "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024\n"
+        "divgan.wasserstein_distance(x, y)\n"
+        "print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - before) / n**2)\n")
+    run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                         env=dict(os.environ, OMP_NUM_THREADS="1"), timeout=300)
+    assert run.returncode == 0, run.stderr
+    per_pair = float(run.stdout.strip())
+    assert 0.5 * common.EXACT_OT_BYTES_PER_PAIR <= per_pair <= 1.15 * common.EXACT_OT_BYTES_PER_PAIR

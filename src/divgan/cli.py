@@ -177,8 +177,9 @@ def _check_output_folder(args) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Run ``divgan`` with ``argv`` (default: ``sys.argv[1:]``); return the exit code.
 
-    0: done; 1: the work failed (a figure, a diverged training run, a file that could not be
-    written); 2: bad input, reported on one line of stderr before any work where possible.
+    0: done; 1: the work failed (a figure, a diverged training run or fit, a solver that
+    stopped short, a file that could not be written); 2: bad input, reported before any work
+    where possible; 130: interrupted. Errors are one line on stderr, never a traceback.
     """
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -188,9 +189,13 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, TypeError, FileNotFoundError) as exc:
         print(f"divgan {args.command}: error: {exc}", file=sys.stderr)
         return 2
-    except OSError as exc:  # e.g. the disk filled up while writing results
+    except (OSError, RuntimeError, ArithmeticError) as exc:
+        # the work failed: a disk that filled up, a solver or a network that did not converge
         print(f"divgan {args.command}: error: {exc}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print(f"divgan {args.command}: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":  # pragma: no cover

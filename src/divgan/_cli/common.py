@@ -116,6 +116,16 @@ def check_same_dimension(x: np.ndarray, y: np.ndarray) -> None:
                          f"{y.shape[1]}; they must match")
 
 
+def check_device(device: str) -> None:
+    """``--device cuda`` needs a CUDA device (torch is imported only for that question)."""
+    if device == "cuda":
+        import torch
+
+        if not torch.cuda.is_available():
+            raise ValueError("--device cuda: no CUDA device is available here; use --device cpu "
+                             "or --device auto")
+
+
 # ----------------------------------------------------------------------------- output folder
 def check_out_dir(path: str | os.PathLike, option: str = "--out") -> Path:
     """Refuse, before any work, an output folder that cannot be created or written.

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from divgan._cli.common import (
+    check_device,
     check_same_dimension,
     exact_ot_bytes,
     format_bytes,
@@ -47,6 +48,7 @@ def _check_inputs(args, xr: np.ndarray, xg: np.ndarray) -> None:
     if args.quantity == "js" and args.method is not None:
         raise ValueError("--method chooses the critic of --quantity wasserstein; "
                          "--quantity js trains a discriminator and has no --method")
+    check_device(args.device)
 
 
 def estimate_command(args) -> int:

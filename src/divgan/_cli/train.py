@@ -95,7 +95,7 @@ def default_run_folder(model: str, seed: int) -> Path:
     return Path("runs") / f"{model}-seed{seed}"
 
 
-def _resume_point(ckpt: Path, model: str, steps: int | None) -> tuple[int, int]:
+def _resume_point(ckpt: Path, model: str, seed: int, steps: int | None) -> tuple[int, int]:
     """``(step the checkpoint is at, target total steps)``; the target defaults to the saved
     run's own ``steps``."""
     from divgan.gan.checkpoint import load_checkpoint
@@ -104,6 +104,9 @@ def _resume_point(ckpt: Path, model: str, steps: int | None) -> tuple[int, int]:
     if saved["model"] != model:
         raise ValueError(f"{ckpt} holds a {saved['model']} run, not {model}: resume it with "
                          f"`divgan train {saved['model']} --resume`, or choose another --out")
+    if saved["config"].get("seed", seed) != seed:
+        raise ValueError(f"{ckpt} was trained with --seed {saved['config']['seed']}; pass that "
+                         f"seed to resume it (now --seed {seed})")
     target = int(saved["config"]["steps"]) if steps is None else steps
     return int(saved["step"]), target
 
@@ -120,9 +123,11 @@ def train_command(args) -> int:
     loss; the last good checkpoint is kept). Bad arguments raise ``ValueError`` /
     ``FileNotFoundError``, which :func:`divgan.cli.main` turns into exit code 2.
     """
+    from divgan._cli.common import check_device
     from divgan.gan.checkpoint import CHECKPOINT_NAME, TrainingDivergedError
     from divgan.gan.training import TrainConfig, train_aae, train_gan, train_wgan
 
+    check_device(args.device)
     trainers = {"gan": train_gan, "wgan": train_wgan, "aae": train_aae}
     out = Path(args.out)
     ckpt = out / CHECKPOINT_NAME
@@ -133,7 +138,7 @@ def train_command(args) -> int:
                          f"or choose another --out")
     steps = args.steps
     if args.resume:
-        start, steps = _resume_point(ckpt, args.model, steps)
+        start, steps = _resume_point(ckpt, args.model, args.seed, steps)
         if start >= steps:
             where = "at" if start == steps else "past"
             print(f"resumed at step {start}; already {where} the target of {steps} steps, "
