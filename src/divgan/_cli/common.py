@@ -96,7 +96,7 @@ def _describe_non_npy(path: Path, head: bytes) -> str:
         text = head.decode("utf-8", errors="replace")
         printable = sum(ch.isprintable() or ch in "\r\n\t" for ch in text)
         if printable >= 0.95 * len(text):
-            first = text.splitlines()[0] if text.strip() else text
+            first = next((line for line in text.splitlines() if line.strip()), text)
             first = first if len(first) <= 40 else first[:40] + "..."
             return (f"is a text file (it starts with {first!r}), not a .npy file; to convert "
                     f"numbers in text, numpy.save('{path.stem}.npy', numpy.loadtxt('{path.name}'))")
@@ -136,11 +136,12 @@ def check_out_dir(path: str | os.PathLike, option: str = "--out") -> Path:
     says yes to root, and a read-only mount can say yes too). Nothing is created.
     """
     path = Path(path)
-    if path.exists() and not path.is_dir():
+    try:
+        existing = _nearest_existing(path)
+    except OSError as exc:  # e.g. a folder above it that this user may not look into
+        raise ValueError(f"{option} {path}: {exc.strerror or exc}") from None
+    if existing == path and not path.is_dir():
         raise ValueError(f"{option} {path} is a file, not a folder")
-    existing = path
-    while not existing.exists():
-        existing = existing.parent
     if not existing.is_dir():
         raise ValueError(f"{option} {path}: {existing} is a file, so no folder can be made "
                          f"under it")
@@ -148,6 +149,14 @@ def check_out_dir(path: str | os.PathLike, option: str = "--out") -> Path:
         where = "" if existing == path else f" {existing}, where it would be created,"
         raise ValueError(f"{option} {path}: the folder{where} is not writable")
     return path
+
+
+def _nearest_existing(path: Path) -> Path:
+    """``path`` itself when it exists, else the nearest folder (or file) above it that does."""
+    existing = path
+    while not (existing.exists() or existing.is_symlink()):
+        existing = existing.parent
+    return existing
 
 
 def _writable(folder: Path) -> bool:
