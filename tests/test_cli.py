@@ -6,6 +6,7 @@ once through a real subprocess. Training runs are in tests/test_cli_train.py.
 import ast
 import math
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -446,3 +447,33 @@ def test_exact_ot_memory_model_holds(tmp_path):
     assert run.returncode == 0, run.stderr
     per_pair = float(run.stdout.strip())
     assert 0.5 * common.EXACT_OT_BYTES_PER_PAIR <= per_pair <= 1.15 * common.EXACT_OT_BYTES_PER_PAIR
+
+
+# --------------------------------------------------------------------------- the first hour
+ROOT = SRC.parents[1]
+
+
+def test_readme_and_makefile_tell_a_newcomer_how_to_get_going():
+    # After `make figures`, `divgan` is not on PATH: the README gives both ways to reach it.
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert ".venv/bin/divgan --help" in readme and ". .venv/bin/activate" in readme
+    assert "`--steps` is the run's **total**" in " ".join(readme.split())
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    assert re.search(r"^docs: install\n\t\$\(PY\) -m sphinx -W ", makefile, re.M), makefile
+    assert "pip install -q" not in makefile  # pip's progress stays visible
+
+
+def test_docs_say_when_pot_and_torch_are_imported(tmp_path):
+    # What README and getting_started say: `import divgan` loads neither POT nor torch; the
+    # first exact-OT call imports POT, and POT imports torch (installed here).
+    for page in (ROOT / "README.md", ROOT / "docs" / "getting_started.md"):
+        text = " ".join(page.read_text(encoding="utf-8").split())
+        assert "first exact optimal-transport call" in text and "imports POT" in text, page
+        assert not re.search(r"never imports? (POT|torch)", text), page
+    probe = ("import sys, divgan\n"
+             "before = [m in sys.modules for m in ('ot', 'torch')]\n"
+             "divgan.wasserstein_distance([[0.0, 0.0]], [[1.0, 1.0]])\n"
+             "print(before, [m in sys.modules for m in ('ot', 'torch')])")
+    run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                         env=dict(os.environ, OMP_NUM_THREADS="1"), timeout=120)
+    assert run.stdout.strip() == "[False, False] [True, True]", run.stdout + run.stderr
