@@ -3,7 +3,8 @@ r"""``divgan train gan|wgan|aae``: train, checkpoint, and write ``history.csv`` 
 The command builds ``TrainConfig.for_model(model)`` with the command line's seed, device and
 steps, trains with checkpoints in ``--out`` (default ``runs/<model>-seed<S>``), and writes
 
-* ``checkpoint.pt``: weights, optimiser and RNG states, history (``--resume`` continues from it);
+* ``checkpoint.pt``: weights, optimiser and RNG states, history (``--resume`` continues from it
+  up to ``--steps``, the run's total number of steps, not a number to add);
 * ``history.csv``: one row per logged step (losses; the exact W1 on evaluation steps);
 * ``losses.png``: the losses over the steps, and beside them the exact W1 between generated
   and real samples (GAN, WGAN, with the critic's dual estimate for the WGAN, L18) or between the
@@ -18,7 +19,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-__all__ = ["plot_losses", "train_command", "write_history_csv"]
+__all__ = ["default_run_folder", "plot_losses", "train_command", "write_history_csv"]
 
 # history columns drawn beside the losses (distances, in the data's units) rather than with them
 _DISTANCE_COLUMNS = {
@@ -89,27 +90,65 @@ def plot_losses(history: Sequence[dict], path: str | os.PathLike, *, title: str 
     return path
 
 
+def default_run_folder(model: str, seed: int) -> Path:
+    """Where ``divgan train`` writes when ``--out`` is not given: ``runs/<model>-seed<S>``."""
+    return Path("runs") / f"{model}-seed{seed}"
+
+
+def _resume_point(ckpt: Path, model: str, seed: int, steps: int | None) -> tuple[int, int]:
+    """``(step the checkpoint is at, target total steps)``; the target defaults to the saved
+    run's own ``steps``."""
+    from divgan.gan.checkpoint import load_checkpoint
+
+    saved = load_checkpoint(ckpt)
+    if saved["model"] != model:
+        raise ValueError(f"{ckpt} holds a {saved['model']} run, not {model}: resume it with "
+                         f"`divgan train {saved['model']} --resume`, or choose another --out")
+    if saved["config"].get("seed", seed) != seed:
+        raise ValueError(f"{ckpt} was trained with --seed {saved['config']['seed']}; pass that "
+                         f"seed to resume it (now --seed {seed})")
+    target = int(saved["config"]["steps"]) if steps is None else steps
+    return int(saved["step"]), target
+
+
 def train_command(args) -> int:
     """Run ``divgan train`` from its parsed arguments; returns the exit code.
+
+    ``args.out`` is the run folder, already checked to be writable (:func:`divgan.cli.main`).
+    ``--steps`` is the total number of steps of the run: ``--resume`` continues from the
+    checkpoint's step up to it (default: the saved run's own total) and says where it resumed;
+    when the checkpoint is already there, it says so and trains nothing.
 
     0 on success, 1 when training diverged (NaN/inf loss: the message names the step and the
     loss; the last good checkpoint is kept). Bad arguments raise ``ValueError`` /
     ``FileNotFoundError``, which :func:`divgan.cli.main` turns into exit code 2.
     """
+    from divgan._cli.common import check_device
     from divgan.gan.checkpoint import CHECKPOINT_NAME, TrainingDivergedError
     from divgan.gan.training import TrainConfig, train_aae, train_gan, train_wgan
 
+    check_device(args.device)
     trainers = {"gan": train_gan, "wgan": train_wgan, "aae": train_aae}
-    out = Path(args.out) if args.out is not None else Path("runs") / f"{args.model}-seed{args.seed}"
+    out = Path(args.out)
     ckpt = out / CHECKPOINT_NAME
     if args.resume and not ckpt.is_file():
-        raise FileNotFoundError(f"--resume: no checkpoint at {ckpt}")
+        raise FileNotFoundError(f"--resume: no checkpoint in {out} (looked for {ckpt})")
     if not args.resume and ckpt.is_file():
         raise ValueError(f"{ckpt} already exists: pass --resume to continue that run, "
                          f"or choose another --out")
+    steps = args.steps
+    if args.resume:
+        start, steps = _resume_point(ckpt, args.model, args.seed, steps)
+        if start >= steps:
+            where = "at" if start == steps else "past"
+            print(f"resumed at step {start}; already {where} the target of {steps} steps, "
+                  f"nothing to train (--steps is the total, counted from the run's start: "
+                  f"pass --steps above {start} to train further)")
+            return 0
+        print(f"resumed at step {start}; training to step {steps}")
     overrides = {"seed": args.seed, "device": args.device, "checkpoint_dir": str(out)}
-    if args.steps is not None:
-        overrides["steps"] = args.steps
+    if steps is not None:
+        overrides["steps"] = steps
     if args.no_progress:
         overrides["progress"] = False
     config = TrainConfig.for_model(args.model, **overrides)
@@ -124,7 +163,7 @@ def train_command(args) -> int:
                            title=f"divgan train {args.model} (seed {args.seed}, {result.device})")
     last = result.history[-1] if result.history else {}
     summary = ", ".join(f"{k} = {v:.4g}" for k, v in last.items() if k != "step")
-    print(f"trained {args.model} for {result.steps_done} steps on {result.device}: {summary}")
+    print(f"trained {args.model} to step {result.steps_done} on {result.device}: {summary}")
     print(f"checkpoint: {result.checkpoint_path}")
     print(f"history:    {csv_path}")
     print(f"plot:       {png_path}")
