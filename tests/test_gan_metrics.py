@@ -105,6 +105,44 @@ def test_two_point_weighted_closed_form():
     assert wasserstein_1d(a, a, w1, w2, p=math.inf).item() == 1.0
 
 
+@pytest.mark.parametrize("p", PS)
+def test_zero_weight_atoms_do_not_count(p):
+    # the atom at 100 has no mass: u is delta_0, so W_p(u, delta_0) = 0, also for p = inf
+    # (exact: every positive-mass pair has difference 0)
+    got = wasserstein_1d(T([0.0, 100.0]), T([0.0, 0.0, 0.0]), T([1.0, 0.0]), None, p=p)
+    assert got.item() == 0.0
+    got = wasserstein_1d(T([100.0, 0.0, 3.0]), T([1.0]), T([0.0, 1.0, 1.0]), p=p)
+    assert got.item() == pytest.approx(2.0 if p == math.inf else (0.5 + 0.5 * 2.0**p) ** (1 / p),
+                                       rel=1e-15)
+    # a zero-weight atom sorted first sits on the zero-length segment at level 0
+    assert wasserstein_1d(T([-100.0, 0.0]), T([0.0]), T([0.0, 1.0]), p=p).item() == 0.0
+
+
+@pytest.mark.parametrize("p", [1, 2, 3.5])
+def test_differences_beyond_float64_with_a_representable_distance(p):
+    # u = {0: 0.4, 1.2e308: 0.6} against v = {-1.2e308: 0.6, 0: 0.4}: on the quantile levels
+    # (0.4, 0.6] 1.2e308 meets -1.2e308, a difference of 2.4e308 > float64's 1.8e308, yet
+    # W1 = 1.44e308 and W2 = 1.52e308 exist. Scaled by 2**-1000 (exact) the numpy side
+    # computes the same problem without overflow: 1e-14 relative
+    big, k = 1.2e308, 2.0**-1000
+    u, v, wu, wv = [0.0, big], [-big, 0.0], [0.4, 0.6], [0.6, 0.4]
+    expected = divgan.wasserstein_1d(np.multiply(u, k), np.multiply(v, k), wu, wv, p=p) / k
+    assert math.isfinite(expected)
+    assert _rel(wasserstein_1d(T(u), T(v), T(wu), T(wv), p=p).item(), expected) < 1e-14
+    # W_inf is that 2.4e308 itself: it overflows honestly to inf
+    assert wasserstein_1d(T(u), T(v), T(wu), T(wv), p=math.inf).item() == math.inf
+
+
+@pytest.mark.parametrize("p", [2, 7.0, 20.0, 50.0])
+def test_small_gaps_beside_a_far_outlier_survive_high_powers(p):
+    # the outlier 1e5 is matched to itself; the other gaps are 1e-20, so W_p^p = (3/4) 1e-20^p,
+    # which underflows float64 for p >= 16 unless the gaps are divided by the largest one before
+    # powering: W_p = 1e-20 (3/4)^(1/p), to a few roundings (1e-14)
+    u = T([1e5, 1e-20, 2e-20, 3e-20])
+    v = T([1e5, 2e-20, 3e-20, 4e-20])
+    assert _rel(wasserstein_1d(u, v, p=p).item(), 1e-20 * 0.75 ** (1 / p)) < 1e-14
+
+
 @pytest.mark.parametrize("scale", [1e200, 1e-200, 1e300, 1e-300])
 @pytest.mark.parametrize("p", [1, 2, 7.0, math.inf])
 def test_extreme_scales_are_homogeneous(scale, p):
