@@ -121,14 +121,17 @@ def _check_points(x, name: str, *, dim: int | None = None) -> torch.Tensor:
 
 
 # ----------------------------------------------------------------------------- numerics
+_FLOAT_BITS = {torch.float64: (torch.int64, 52, 1023), torch.float32: (torch.int32, 23, 127)}
+
+
 def _pow2_scale(magnitude: torch.Tensor) -> torch.Tensor:
-    """A power of two ``c`` with ``magnitude * c`` near 1 (``c = 1`` for 0), detached:
-    multiplying by it is exact. Its exponent is clamped a little inside the dtype's range so
-    that ``c`` itself stays finite for subnormal magnitudes."""
-    limit = math.frexp(torch.finfo(magnitude.dtype).max)[1] - 4
-    _, e = torch.frexp(magnitude.detach())
-    e = torch.where(magnitude > 0, e, 0).clamp(-limit, limit)
-    return torch.ldexp(torch.ones_like(magnitude), -e.to(magnitude.dtype))
+    """A power of two ``c`` with ``magnitude * c`` in [1, 2) (``c = 1`` for 0), detached, so that
+    multiplying by it is exact. Built from the exponent bits (exact on every device); the
+    exponent is clamped a little inside the range so that ``c`` stays a normal number."""
+    itype, mant, bias = _FLOAT_BITS[magnitude.dtype]
+    bits = magnitude.detach().view(itype)
+    e = torch.where(magnitude > 0, ((bits >> mant) & (2 * bias + 1)) - bias, 0)
+    return ((bias - e.clamp(-(bias - 3), bias - 3)) << mant).view(magnitude.dtype)
 
 
 def _safe_root(total: torch.Tensor, p: float) -> torch.Tensor:
@@ -170,7 +173,7 @@ def _wasserstein_1d_sorted(us, vs, ou, ov, wu, wv, p):
         lu = torch.arange(1, n + 1, device=dev) * m
         lv = torch.arange(1, m + 1, device=dev) * n
         q = torch.sort(torch.cat([lu, lv])).values
-        iu, iv = torch.searchsorted(lu, q), torch.searchsorted(lv, q)
+        iu, iv = (q + (m - 1)) // m - 1, (q + (n - 1)) // n - 1  # first level >= q
         mass = torch.diff(q, prepend=q.new_zeros(1)).to(us.dtype) / float(n * m)
         d = us.index_select(-1, iu) * c - vs.index_select(-1, iv) * c
         return _power_mean(d, mass, p) / c.squeeze(-1)
