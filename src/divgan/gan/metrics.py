@@ -18,7 +18,6 @@ offending entry for the message.
 from __future__ import annotations
 
 import math
-import numbers
 
 import torch
 
