@@ -45,7 +45,8 @@ def _rel(a, b):
 
 
 # ----------------------------------------------------------------------------- 1-D vs numpy
-SHAPES = [((50,), (50,)), ((50,), (37,)), ((1,), (9,)), ((3, 1, 40), (4, 25)), ((2, 30), (2, 30))]
+SHAPES = [((50,), (50,)), ((50,), (37,)), ((1,), (9,)), ((3, 1, 40), (4, 25)), ((2, 30), (2, 30)),
+          ((40,), (4, 25)), ((4, 25), (25,))]
 
 
 @pytest.mark.parametrize("p", PS)
@@ -398,6 +399,13 @@ def test_gaussian_w2_refuses_in_the_numpy_words():
         with pytest.raises(ValueError) as info:
             gaussian_w2(*(T(a) for a in case))
         assert str(info.value) == expected
+
+
+def test_integer_samples_are_read_as_float64_like_the_numpy_side():
+    # integers are exact in float64; W1({0, 1, 5}, {2, 3}) by the numpy side, 1e-15
+    got = wasserstein_1d(torch.tensor([0, 1, 5]), torch.tensor([2, 3]))
+    assert got.dtype == F64
+    assert got.item() == pytest.approx(divgan.wasserstein_1d([0, 1, 5], [2, 3]), rel=1e-15)
 
 
 def test_types_p_projections_and_devices_are_checked():

@@ -361,7 +361,8 @@ def _psd_eigenvalues(lam: torch.Tensor) -> torch.Tensor:
     """Eigenvalues of a symmetric PSD matrix with those below ``d eps max(lam)`` set to 0: eigh
     computes each to about that absolute error, so smaller ones are indistinguishable from 0,
     and their roots (``sqrt(eps) ~ 1e-8`` relative) would be noise, not signal."""
-    tol = lam.shape[-1] * torch.finfo(lam.dtype).eps * lam.detach().amax(dim=-1, keepdim=True)
+    top = lam.detach().amax(dim=-1, keepdim=True).clamp(min=0)
+    tol = lam.shape[-1] * torch.finfo(lam.dtype).eps * top
     return torch.where(lam > tol, lam, 0.0)
 
 
