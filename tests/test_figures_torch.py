@@ -180,7 +180,8 @@ def test_lecture_1d_quantile_w1_is_the_sorted_formula_for_any_map():
     np.testing.assert_allclose(n.exact_map(), exact[::-1], atol=1e-12)  # F^{-1}(1 - z)
     wiggly = np.sin(7 * zg) - 1.0
     n, snap = numbers(wiggly)
-    assert n.quantile_w1(snap) == pytest.approx(stats.wasserstein_distance(wiggly, exact), abs=1e-12)
+    want = stats.wasserstein_distance(wiggly, exact)
+    assert n.quantile_w1(snap) == pytest.approx(want, abs=1e-12)
 
 
 def test_gan_vs_wgan_pairs_each_loss_with_the_w1_of_the_same_step():

@@ -8,8 +8,8 @@ non-saturating one. A discriminator that spots the fakes (D(G(z)) → 0) kills t
 
 (a) A discriminator trained k steps against a fixed generator (μ = 2): |∂L_G/∂μ| for both
 losses against k, by autograd on 8 192 fakes, with the values at the optimal D* (exact,
-quadrature) as dashed lines. (b) D = D* for each generator mean μ (p_r stays at −1): as the two densities separate the
-minimax gradient falls like E_{p_g} D* (faster than exponentially) while the
+quadrature) as dashed lines. (b) D = D* for each generator mean μ (p_r stays at −1): as
+the two densities separate the minimax gradient falls like E_{p_g} D* (faster than exponentially) while the
 non-saturating one grows like the distance μ + 1; quadrature (lines) against autograd on
 samples (markers).
 """

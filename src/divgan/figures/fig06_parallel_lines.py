@@ -144,7 +144,9 @@ def compute(*, quick: bool = False, device: str = "auto", seed: int = 0,
                              np.array([r.supports_look_disjoint for r in res])))
     shift = np.array([THETA_SHOW, 0.0])
     plan = transport_plan(p[:N_COUPLED], q0[:N_COUPLED] + shift)
-    net = _network_estimates(p, q0, thetas, quick=quick, device=device, seed=seed) if networks else ()
+    net = ()
+    if networks:
+        net = _network_estimates(p, q0, thetas, quick=quick, device=device, seed=seed)
     return ParallelLinesNumbers(
         thetas=thetas, p=p, q0=q0,
         w_hat=np.array([float(wasserstein_distance(p, q0 + np.array([t, 0.0]))) for t in thetas]),

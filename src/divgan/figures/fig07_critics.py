@@ -129,7 +129,8 @@ def panel_critics(ax, n: CriticsNumbers) -> None:
     for m in METHODS:
         f = n.curves[m]
         rms = float(np.sqrt(np.mean((f - f.mean() - n.potential) ** 2)))
-        ax.plot(n.x, f - f.mean(), color=COLORS[m], lw=1.4, label=f"{labels[m]}; rms vs f* {rms:.3f}")
+        ax.plot(n.x, f - f.mean(), color=COLORS[m], lw=1.4,
+                label=f"{labels[m]}; rms vs f* {rms:.3f}")
     lo, hi = ax.get_ylim()
     bins = np.linspace(n.x[0], n.x[-1], 40)
     for data, colour, lab in ((n.held_real, "tab:blue", "real N(0, 1)"),

@@ -1,7 +1,8 @@
 r"""Figure 8 (L18): a GAN and a WGAN trained on the same data; only the critic's loss tracks W₁.
 
 Both learn N(4, 0.5²) from z ~ U(0, 1) (data far from where an untrained G puts its
-samples, so that the two losses can be seen at large distances too) with the project's training loops
+samples, so that the two losses can be seen at large distances too) with the project's
+training loops
 (``divgan.gan.training.train_gan`` with the non-saturating loss, ``train_wgan`` with the
 one-sided gradient penalty). Every few steps the generator's samples are compared with the
 data exactly: W₁ by the sorted formula on 2 000 + 2 000 samples (``w1_exact`` of the
@@ -24,8 +25,8 @@ import dataclasses
 import itertools
 import math
 import sys
-from dataclasses import dataclass
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -176,7 +177,8 @@ def compute(*, quick: bool = False, device: str = "auto", seed: int = 0) -> GanV
         se, w = res.column("w1_exact")
         traces[model] = RunTrace(
             loss_steps=s, loss=loss, loss_d=ld, eval_steps=se, w1=w,
-            snap_steps=np.array([t for t, _, _ in snaps]), snap_js=np.array([j for _, j, _ in snaps]),
+            snap_steps=np.array([t for t, _, _ in snaps]),
+            snap_js=np.array([j for _, j, _ in snaps]),
             last_samples=snaps[-1][2], n_critic=int(getattr(res.config, "n_critic", 1)))
     return GanVsWganNumbers(**traces)
 
@@ -193,7 +195,8 @@ def panel_gan(ax, n: GanVsWganNumbers) -> None:
     ax.plot(g.loss_steps, g.loss, "-", color="tab:pink", lw=0.8, alpha=0.8,
             label="log 2 − loss_D / 2 (JS lower bound) [nats]")
     ax.axhline(2 * LOG2, color="tab:red", ls=":", lw=0.8, label="2 log 2 (D fooled: D = ½)")
-    ax.plot(g.eval_steps, g.w1, "o-", color="k", ms=2.5, label="exact W₁(generated, real) [x units]")
+    ax.plot(g.eval_steps, g.w1, "o-", color="k", ms=2.5,
+            label="exact W₁(generated, real) [x units]")
     ax.plot(g.snap_steps, g.snap_js, "s--", color="tab:blue", ms=4, mfc="none",
             label=f"JS(p_r ‖ KDE of {EVAL_N} generated) [nats]")
     ax.set(xlabel="generator step (linear to 10, then log)", ylabel="loss [nats] · W₁ [x units]",
@@ -208,11 +211,13 @@ def panel_wgan(ax, n: GanVsWganNumbers) -> None:
     w = n.wgan
     ax.plot(w.loss_steps, w.loss, "-", color="tab:green", lw=0.8, alpha=0.8,
             label="critic's dual value E f(x_r) − E f(x_g) on the batch [x units]")
-    ax.plot(w.eval_steps, w.w1, "o-", color="k", ms=2.5, label="exact W₁(generated, real) [x units]")
+    ax.plot(w.eval_steps, w.w1, "o-", color="k", ms=2.5,
+            label="exact W₁(generated, real) [x units]")
     ax.plot(w.snap_steps, w.snap_js, "s--", color="tab:blue", ms=4, mfc="none",
             label=f"JS(p_r ‖ KDE of {EVAL_N} generated) [nats]")
     ax.set(xlabel=f"generator step ({w.n_critic} critic steps each; log beyond 10)",
-           ylabel="W₁ [x units] · JS [nats]", title="WGAN-GP: the critic's value follows the exact W₁")
+           ylabel="W₁ [x units] · JS [nats]",
+           title="WGAN-GP: the critic's value follows the exact W₁")
     ax.set_xscale("symlog", linthresh=10)
     _legend_below(ax)
     ax.grid(alpha=0.3)

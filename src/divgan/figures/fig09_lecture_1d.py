@@ -83,7 +83,8 @@ class Lecture1dNumbers:
         """∫₀¹ |F_G⁻¹(u) − F⁻¹(u)| du by the midpoint rule (F_G⁻¹ = sorted map values)."""
         from scipy import stats
 
-        return float(np.mean(np.abs(np.sort(snap.gmap) - stats.norm(self.mean, self.std).ppf(self.zg))))
+        quantiles = stats.norm(self.mean, self.std).ppf(self.zg)
+        return float(np.mean(np.abs(np.sort(snap.gmap) - quantiles)))
 
 
 def compute(*, quick: bool = False, device: str = "auto", seed: int = 0) -> Lecture1dNumbers:

@@ -76,7 +76,8 @@ def compute(*, quick: bool = False, device: str = "auto", seed: int = 0) -> AaeN
     cfg = TrainConfig.for_model("aae", steps=steps, seed=seed, device=device,
                                 eval_every=max(1, steps // (5 if quick else 25)),
                                 eval_samples=n_eval, log_every=max(1, steps // 100))
-    marks = np.unique(np.geomspace(max(5, steps // 40), steps, 3 if quick else 8).round().astype(int))
+    marks = np.geomspace(max(5, steps // 40), steps, 3 if quick else 8)
+    marks = np.unique(marks.round().astype(int))
     digits = load_digits_data()
     images, labels = digits.images, digits.labels.numpy()
     n = len(labels)
