@@ -53,7 +53,14 @@ class KlJsNumbers:
 
 
 def compute(*, quick: bool = False, device: str = "auto", seed: int = 0) -> KlJsNumbers:
-    """divgan's values for the three panels (deterministic: ``device``, ``seed`` unused)."""
+    """divgan's values for the three panels (deterministic: ``device``, ``seed`` unused).
+
+    Examples
+    --------
+    >>> n = compute(quick=True)
+    >>> round(n.kl_pq, 4), round(n.kl_qp, 4)  # KL(p‖q) ≠ KL(q‖p)
+    (0.3285, 0.4994)
+    """
     from scipy import stats
 
     from divgan.divergences import (
