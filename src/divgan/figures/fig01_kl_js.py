@@ -124,7 +124,7 @@ def panel_separation(ax, n: KlJsNumbers) -> None:
             ha="right", va="top", fontsize=8, color="tab:blue")
     ax.text(2.3, 2.5, f"↑ KL reaches {n.kl_sep[-1]:g} at μ = {MU_MAX:g}", fontsize=8,
             color="tab:red", ha="left", va="top")
-    ax.legend(loc="upper right", fontsize=8)
+    ax.legend(loc="center right", bbox_to_anchor=(1.0, 0.52), fontsize=8)
     ax.grid(alpha=0.3)
 
 

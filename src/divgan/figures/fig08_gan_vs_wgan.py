@@ -42,8 +42,8 @@ CLAIMS = "L18"
 CAPTION = (
     "GAN (non-saturating) and WGAN-GP learn N(4, 0.5²) from z ~ U(0, 1); exact W₁ of 2 000 "
     "generated vs 2 000 real samples, and JS(p_r ‖ KDE of p_g), over training.\n"
-    "The critic's dual value follows W₁ down; the GAN discriminator's loss sits near 0 while "
-    "the samples barely overlap the data (W₁ falling from 4 to 1) and rises towards 2 log 2 after."
+    "The critic's dual value follows W₁ down; the GAN discriminator's loss falls to near 0 "
+    "while the samples barely overlap the data (W₁ from 4 to 1), then rises to about 2 log 2."
 )
 
 LOG2 = math.log(2.0)
