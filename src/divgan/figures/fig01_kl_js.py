@@ -120,7 +120,7 @@ def panel_separation(ax, n: KlJsNumbers) -> None:
     ax.axhline(LOG2, color="k", ls="--", lw=1, label=f"log 2 = {LOG2:.4f}")
     ax.set(ylim=(0, 2.6), xlabel="separation μ between the means [units of σ]",
            ylabel="divergence [nats]", title="N(0, 1) vs N(μ, 1): KL unbounded, JS ≤ log 2")
-    ax.text(MU_MAX, LOG2 - 0.05, f"JS(μ = {MU_MAX:g}) = {n.js_sep[-1]:.4f} < log 2",
+    ax.text(MU_MAX, LOG2 - 0.12, f"JS(μ = {MU_MAX:g}) = {n.js_sep[-1]:.4f} < log 2",
             ha="right", va="top", fontsize=8, color="tab:blue")
     ax.text(2.3, 2.5, f"↑ KL reaches {n.kl_sep[-1]:g} at μ = {MU_MAX:g}", fontsize=8,
             color="tab:red", ha="left", va="top")
