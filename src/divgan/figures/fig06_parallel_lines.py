@@ -284,7 +284,7 @@ def checks(n: ParallelLinesNumbers, *, quick: bool = False) -> list[Check]:
     allow = 0.15 if quick else 0.05  # relative allowance for a finite fit, as in figure 7
     for s in n.net:
         if s.quantity != "wasserstein":
-            continue  # the JS estimate is a lower bound with no error bar of its own: drawn only
+            continue  # a lower bound whose shortfall has no stated size: drawn, not checked
         k = int(np.argmin(np.abs(s.thetas - THETA_SHOW)))
         half = 0.5 * (s.ci_high[k] - s.ci_low[k])
         out.append(Check(
