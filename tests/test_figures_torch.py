@@ -155,3 +155,45 @@ def test_an_unavailable_device_is_a_clear_error(tmp_path):
         pytest.skip("a GPU is present")
     with pytest.raises(ValueError, match="CUDA"):
         figure_module("vanishing_gradient").draw(tmp_path, quick=True, device="cuda", seed=0)
+
+
+def test_lecture_1d_quantile_w1_is_the_sorted_formula_for_any_map():
+    # Figure 9's check reads W1(G#U(0,1), N(-1, 1)) as ∫|F_G^{-1} − F^{-1}| on a midpoint grid
+    # (the sorted values of G). Oracles: a map shifted by c gives exactly |c| (W1 of a
+    # translate), and for a non-monotone map the formula equals scipy's W1 between the two
+    # equal-weight sets of grid values (the 1-D sorted coupling, rounding only).
+    from scipy import stats
+
+    from divgan.figures.fig09_lecture_1d import N_MAP, Lecture1dNumbers, Snapshot
+
+    zg = (np.arange(N_MAP) + 0.5) / N_MAP
+    exact = stats.norm(-1.0, 1.0).ppf(zg)
+    empty = np.zeros(1)
+
+    def numbers(gmap):
+        snap = Snapshot(step=1, draws=empty, gmap=gmap, d=empty)
+        return Lecture1dNumbers(-1.0, 1.0, empty, (snap,), empty, empty, 0.0, 0.0, 0.0), snap
+
+    n, snap = numbers(exact[::-1] + 0.3)  # decreasing and shifted
+    assert n.decreasing
+    assert n.quantile_w1(snap) == pytest.approx(0.3, abs=1e-12)
+    np.testing.assert_allclose(n.exact_map(), exact[::-1], atol=1e-12)  # F^{-1}(1 - z)
+    wiggly = np.sin(7 * zg) - 1.0
+    n, snap = numbers(wiggly)
+    want = stats.wasserstein_distance(wiggly, exact)
+    assert n.quantile_w1(snap) == pytest.approx(want, abs=1e-12)
+
+
+def test_gan_vs_wgan_pairs_each_loss_with_the_w1_of_the_same_step():
+    from divgan.figures.fig08_gan_vs_wgan import RunTrace
+
+    trace = RunTrace(
+        loss_steps=np.array([1, 2, 3, 4, 6]), loss=np.array([10.0, 20, 30, 40, 60]),
+        loss_d=np.zeros(5), eval_steps=np.array([2, 5, 6, 9]),
+        w1=np.array([0.2, 0.5, 0.6, 0.9]), snap_steps=np.zeros(1), snap_js=np.zeros(1),
+        last_samples=np.zeros(1), n_critic=1,
+    )
+    w, loss = trace.loss_at_evals()
+    # Steps 5 and 9 have no loss row: dropped, not paired with a neighbour.
+    np.testing.assert_array_equal(w, [0.2, 0.6])
+    np.testing.assert_array_equal(loss, [20.0, 60.0])

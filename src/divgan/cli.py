@@ -44,9 +44,12 @@ def _add_figures(sub) -> None:
 
 
 def _cmd_figures(args) -> int:
-    from divgan.figures import run_figures
+    from divgan.figures import figure_table, run_figures
 
-    return run_figures(args)
+    if args.list:
+        print(figure_table())
+        return 0
+    return run_figures(args.out, args.only, quick=args.quick, device=args.device, seed=args.seed)
 
 
 def _add_train(sub) -> None:

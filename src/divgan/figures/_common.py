@@ -1,8 +1,9 @@
 """What every figure module shares: the checked-number record and saving a figure.
 
-A figure module's ``draw(out_dir, *, quick, device, seed)`` builds a matplotlib figure,
-collects a list of :class:`Check` (an exact or reference value beside divgan's value or
-a sample estimate), and ends with ``return finish(fig, out_dir, module, checks)``, which
+A figure module's ``draw(out_dir, *, quick, device, seed)`` computes its numbers, draws
+its panels, collects a list of :class:`Check` (an independent exact or reference value
+beside divgan's value or a sample estimate, with a tolerance), and ends with
+``return finish(fig, out_dir, module, checks)``, which
 writes ``<NAME>.png`` (120 dpi), ``<NAME>.svg`` and the sidecar ``<NAME>.json`` (the
 module's metadata and its checks; the gallery reads it) and returns the three paths.
 """
@@ -26,38 +27,45 @@ class Check:
     ----------
     label : str
         What was compared, with its units (e.g. ``"W1(P, Q) at θ = 0.5 [x units]"``).
-    exact : float or str
-        The exact value (closed form) or an independent reference (another library).
-    estimate : float or str
+    exact : float
+        The exact value (closed form) or an independent reference (another library, or
+        code written in the figure apart from divgan's).
+    estimate : float
         divgan's computed value or a sample-based estimate of the same quantity.
-    tol : float or None
-        The agreement the figure expects, ``|exact - estimate| <= tol``; ``None`` when the
-        row only shows a gap (e.g. an estimator that is known to be biased).
+    tol : float
+        The agreement the figure expects, ``|exact - estimate| <= tol``. Every check has
+        one; a number that cannot be held to a tolerance is shown in the figure, not here.
     note : str
-        Why the tolerance is what it is, or why the numbers differ.
+        Why the tolerance is what it is.
+
+    Examples
+    --------
+    >>> Check("W1 [x units]", 0.5, 0.52, 0.05, "sampling").ok
+    True
     """
 
     label: str
-    exact: float | str
-    estimate: float | str
-    tol: float | None = None
+    exact: float
+    estimate: float
+    tol: float
     note: str = ""
 
+    def __post_init__(self):
+        tol = float(self.tol)
+        if not tol >= 0:
+            raise ValueError(f"Check {self.label!r}: tol must be a number >= 0, got {self.tol!r}")
+
     @property
-    def gap(self) -> float | None:
-        """``|exact - estimate|`` for two numbers (0 for equal infinities), else ``None``."""
-        if not (isinstance(self.exact, (int, float)) and isinstance(self.estimate, (int, float))):
-            return None
+    def gap(self) -> float:
+        """``|exact - estimate|`` (0 for equal infinities; NaN if either is NaN)."""
         if self.exact == self.estimate:
             return 0.0
         return abs(float(self.exact) - float(self.estimate))
 
     @property
-    def ok(self) -> bool | None:
-        """Whether the gap is within ``tol`` (``None`` when there is no tolerance)."""
-        if self.tol is None or self.gap is None:
-            return None
-        return bool(self.gap <= self.tol)
+    def ok(self) -> bool:
+        """Whether the gap is within ``tol`` (a NaN gap is not)."""
+        return bool(self.gap <= float(self.tol))
 
 
 def _encode(v):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +29,7 @@ CAPTION = (
 )
 
 ETA = 0.15
+STEPS = 120
 START = (1.0, 0.5)
 COLORS = {
     "simultaneous": "tab:red",
@@ -44,133 +46,124 @@ def _ogda_matrix(eta: float) -> np.ndarray:
     )
 
 
-def draw(out_dir: Path, *, quick: bool = False, device: str = "auto", seed: int = 0) -> list[Path]:
-    """Draw the figure into ``out_dir``; returns the PNG, SVG and JSON paths.
+@dataclass(frozen=True)
+class BilinearNumbers:
+    """The iterates of every method and the exact factors of figure 3."""
 
-    The dynamics are deterministic (``seed`` and ``device`` are unused); ``quick``
-    changes nothing because the whole figure takes milliseconds.
+    paths: dict  # method -> (STEPS + 1, 2) iterates from divgan.theory.bilinear_game
+    grow: float  # sqrt(1 + eta^2), closed form
+    shrink: float  # sqrt(1 - eta^2 + eta^4), closed form
+    rho_ogda: float  # spectral radius of the optimistic step matrix (numpy.linalg)
+
+    def radius(self, method: str) -> np.ndarray:
+        """Distance of each iterate from the equilibrium (0, 0)."""
+        z = self.paths[method]
+        return np.hypot(z[:, 0], z[:, 1])
+
+
+def compute(*, quick: bool = False, device: str = "auto", seed: int = 0) -> BilinearNumbers:
+    """Run the four methods from START (deterministic and fast: the arguments are unused).
+
+    Examples
+    --------
+    >>> n = compute()
+    >>> round(n.grow, 6), bool(n.radius("simultaneous")[-1] > n.radius("simultaneous")[0])
+    (1.011187, True)
     """
     from divgan.theory import BILINEAR_METHODS, bilinear_game
 
-    plt = pyplot()
-    eta, steps = ETA, 120
     x0, y0 = START
-    r0 = math.hypot(x0, y0)
-    paths = {m: bilinear_game(x0, y0, lr=eta, steps=steps, method=m) for m in BILINEAR_METHODS}
-    radius = {m: np.hypot(z[:, 0], z[:, 1]) for m, z in paths.items()}
-    t = np.arange(steps + 1)
+    return BilinearNumbers(
+        paths={m: bilinear_game(x0, y0, lr=ETA, steps=STEPS, method=m) for m in BILINEAR_METHODS},
+        grow=math.sqrt(1 + ETA**2),
+        shrink=math.sqrt(1 - ETA**2 + ETA**4),
+        rho_ogda=float(np.abs(np.linalg.eigvals(_ogda_matrix(ETA))).max()),
+    )
 
-    # Closed forms and spectra, computed here.
-    grow = math.sqrt(1 + eta**2)
-    shrink = math.sqrt(1 - eta**2 + eta**4)
-    m_sim = np.array([[1.0, -eta], [eta, 1.0]])
-    eig_sim = float(np.abs(np.linalg.eigvals(m_sim)).max())
-    rho_ogda = float(np.abs(np.linalg.eigvals(_ogda_matrix(eta))).max())
-    m_alt = np.array([[1.0, -eta], [eta, 1.0 - eta**2]])
 
-    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(12, 5.2))
-    styles = {"optimistic": (0, (4, 2))}
-    for m, z in paths.items():
-        ax.plot(z[:, 0], z[:, 1], linestyle=styles.get(m, "-"), lw=1.2, color=COLORS[m], label=m)
+def panel_iterates(ax, n: BilinearNumbers) -> None:
+    """(a) the iterates in the (x, y) plane; the legend sits below the axes."""
+    x0, y0 = START
+    for m, z in n.paths.items():
+        ls = (0, (4, 2)) if m == "optimistic" else "-"
+        ax.plot(z[:, 0], z[:, 1], linestyle=ls, lw=1.2, color=COLORS[m], label=m)
         ax.plot(z[-1, 0], z[-1, 1], "o", ms=4, color=COLORS[m])
     ax.plot([x0], [y0], "ks", ms=6, label=f"start ({x0:g}, {y0:g})")
     ax.plot([0], [0], "k*", ms=12, label="Nash equilibrium (0, 0)")
     ax.set_aspect("equal")
-    ax.set_xlabel("x (minimises xy)")
-    ax.set_ylabel("y (maximises xy)")
-    ax.set_title(f"iterates, η = {eta:g}, {steps} steps")
-    ax.legend(loc="lower left", fontsize=8)
+    ax.set(xlabel="x (minimises xy)", ylabel="y (maximises xy)",
+           title=f"iterates, η = {ETA:g}, {STEPS} steps")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=3, fontsize=8)
     ax.grid(alpha=0.3)
 
-    for m in BILINEAR_METHODS:
-        factor = (radius[m][-1] / radius[m][0]) ** (1 / steps)
-        ax2.semilogy(
-            t, radius[m], "-", color=COLORS[m], lw=1.5, label=f"{m}: mean factor {factor:.6f}"
-        )
-    ax2.semilogy(t, r0 * grow**t, "k--", lw=0.9, label=f"r₀·√(1+η²)ᵗ, factor {grow:.6f}")
-    ax2.semilogy(t, r0 * shrink**t, "k:", lw=1.1, label=f"r₀·√(1−η²+η⁴)ᵗ, factor {shrink:.6f}")
-    ax2.semilogy(
-        t,
-        r0 * rho_ogda**t,
-        "-.",
-        color="0.4",
-        lw=0.9,
-        label=f"r₀·ρᵗ, ρ(OGDA) = {rho_ogda:.6f} (eigvals)",
-    )
+
+def panel_radius(ax, n: BilinearNumbers) -> None:
+    """(b) radius against step, simulated beside the exact factors; legend below the axes."""
     from matplotlib.ticker import LogLocator, NullFormatter, ScalarFormatter
 
-    ax2.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
-    ax2.yaxis.set_major_formatter(ScalarFormatter())
-    ax2.yaxis.set_minor_formatter(NullFormatter())
-    ax2.set_xlabel("step t")
-    ax2.set_ylabel("distance from equilibrium  √(x² + y²)")
-    ax2.set_title("radius per step: simulated (colour) vs exact factor (black)")
-    ax2.legend(fontsize=8, loc="lower left")
-    ax2.grid(alpha=0.3, which="both")
-    fig.tight_layout()
+    t = np.arange(STEPS + 1)
+    r0 = math.hypot(*START)
+    for m in n.paths:
+        r = n.radius(m)
+        factor = (r[-1] / r[0]) ** (1 / STEPS)
+        ax.semilogy(t, r, "-", color=COLORS[m], lw=1.5, label=f"{m}: mean factor {factor:.6f}")
+    ax.semilogy(t, r0 * n.grow**t, "k--", lw=0.9, label=f"r₀·√(1+η²)ᵗ, factor {n.grow:.6f}")
+    ax.semilogy(t, r0 * n.shrink**t, "k:", lw=1.1,
+                label=f"r₀·√(1−η²+η⁴)ᵗ, factor {n.shrink:.6f}")
+    ax.semilogy(t, r0 * n.rho_ogda**t, "-.", color="0.4", lw=0.9,
+                label=f"r₀·ρᵗ, ρ(optimistic step) = {n.rho_ogda:.6f} (eigvals)")
+    ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+    ax.yaxis.set_major_formatter(ScalarFormatter())
+    ax.yaxis.set_minor_formatter(NullFormatter())
+    ax.set(xlabel="step t", ylabel="distance from equilibrium  √(x² + y²)",
+           title="radius per step: simulated (colour) vs exact factor (black)")
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=2)
+    ax.grid(alpha=0.3, which="both")
 
-    z_alt, z_og = paths["alternating"], paths["optimistic"]
-    ratios = radius["simultaneous"][1:] / radius["simultaneous"][:-1]
-    h = z_alt[:, 0] ** 2 + z_alt[:, 1] ** 2 - eta * z_alt[:, 0] * z_alt[:, 1]
+
+def checks(n: BilinearNumbers) -> list[Check]:
+    """The iterates against closed forms and numpy.linalg (eigenvalues, matrix powers)."""
+    x0, y0 = START
+    r0 = math.hypot(x0, y0)
+    r_sim = n.radius("simultaneous")
+    ratios = r_sim[1:] / r_sim[:-1]
+    z_alt, z_og = n.paths["alternating"], n.paths["optimistic"]
+    h = z_alt[:, 0] ** 2 + z_alt[:, 1] ** 2 - ETA * z_alt[:, 0] * z_alt[:, 1]
+    m_sim = np.array([[1.0, -ETA], [ETA, 1.0]])
+    m_alt = np.array([[1.0, -ETA], [ETA, 1.0 - ETA**2]])
     state = np.array([x0, y0, x0, y0])
-    z_og_pow = (np.linalg.matrix_power(_ogda_matrix(eta), steps) @ state)[:2]
-    half = steps // 2
-    checks = [
-        Check(
-            "simultaneous: radius factor per step, worst of all steps",
-            grow,
-            float(ratios[np.argmax(np.abs(ratios - grow))]),
-            1e-13,
-            "|(x−ηy, y+ηx)|² = (1+η²)(x²+y²) exactly; rounding only",
-        ),
-        Check(
-            "simultaneous: |eigenvalue| of the step matrix (numpy.linalg)",
-            grow,
-            eig_sim,
-            1e-14,
-            "eigenvalues 1 ± iη",
-        ),
-        Check(
-            "simultaneous: radius after all steps",
-            r0 * grow**steps,
-            float(radius["simultaneous"][-1]),
-            1e-12 * r0 * grow**steps,
-            "grows: no convergence",
-        ),
-        Check(
-            "alternating: det of the step matrix (numpy.linalg)",
-            1.0,
-            float(np.linalg.det(m_alt)),
-            1e-14,
-            "area preserving, so bounded but not convergent",
-        ),
-        Check(
-            "alternating: invariant x² + y² − ηxy, last vs first",
-            float(h[0]),
-            float(h[-1]),
-            1e-12,
-            "conserved exactly by the alternating step",
-        ),
-        Check(
-            "extragradient: radius after all steps",
-            r0 * shrink**steps,
-            float(radius["extragradient"][-1]),
-            1e-12,
-            "a scaled rotation: factor √(1−η²+η⁴) < 1",
-        ),
-        Check(
-            "optimistic: (x, y) after all steps, iterated vs matrix power",
-            0.0,
-            float(np.abs(z_og[-1] - z_og_pow).max()),
-            1e-12,
-            "independent linear-algebra route",
-        ),
-        Check(
-            "optimistic: decay factor per step over the second half vs spectral radius",
-            rho_ogda,
-            float((radius["optimistic"][-1] / radius["optimistic"][half]) ** (1 / (steps - half))),
-            None,
-            "the norm oscillates around ρᵗ (non-normal rotation), so only close",
-        ),
+    z_og_pow = (np.linalg.matrix_power(_ogda_matrix(ETA), STEPS) @ state)[:2]
+    grow = math.sqrt(1 + ETA**2)
+    return [
+        Check("simultaneous: radius factor per step, worst of all steps", grow,
+              float(ratios[np.argmax(np.abs(ratios - grow))]), 1e-13,
+              "|(x−ηy, y+ηx)|² = (1+η²)(x²+y²) exactly; rounding only"),
+        Check("simultaneous: |eigenvalue| of the step matrix (numpy.linalg)", grow,
+              float(np.abs(np.linalg.eigvals(m_sim)).max()), 1e-14, "eigenvalues 1 ± iη"),
+        Check("simultaneous: radius after all steps", r0 * grow**STEPS, float(r_sim[-1]),
+              1e-12 * r0 * grow**STEPS, "grows: no convergence; relative rounding over the steps"),
+        Check("alternating: det of the step matrix (numpy.linalg)", 1.0,
+              float(np.linalg.det(m_alt)), 1e-14, "area preserving, so bounded but not convergent"),
+        Check("alternating: invariant x² + y² − ηxy, last vs first", float(h[0]), float(h[-1]),
+              1e-12, "conserved exactly by the alternating step; rounding only"),
+        Check("extragradient: radius after all steps", r0 * math.sqrt(1 - ETA**2 + ETA**4) ** STEPS,
+              float(n.radius("extragradient")[-1]), 1e-12,
+              "a scaled rotation: factor √(1−η²+η⁴) < 1; rounding only"),
+        Check("optimistic: (x, y) after all steps, max |iterated − matrix power|", 0.0,
+              float(np.abs(z_og[-1] - z_og_pow).max()), 1e-12,
+              "independent linear-algebra route; rounding only"),
     ]
-    return finish(fig, out_dir, sys.modules[__name__], checks, eta=eta, steps=steps)
+
+
+def draw(out_dir: Path, *, quick: bool = False, device: str = "auto", seed: int = 0) -> list[Path]:
+    """Compute, draw the two panels, check; returns the PNG, SVG and JSON paths.
+
+    The dynamics are deterministic and take milliseconds: ``quick``, ``seed`` and
+    ``device`` change nothing.
+    """
+    n = compute()
+    fig, (ax, ax2) = pyplot().subplots(1, 2, figsize=(12, 6.4))
+    panel_iterates(ax, n)
+    panel_radius(ax2, n)
+    fig.tight_layout()
+    return finish(fig, out_dir, sys.modules[__name__], checks(n), eta=ETA, steps=STEPS)

@@ -1,7 +1,8 @@
 r"""Figure 8 (L18): a GAN and a WGAN trained on the same data; only the critic's loss tracks W₁.
 
 Both learn N(4, 0.5²) from z ~ U(0, 1) (data far from where an untrained G puts its
-samples, so that the two losses can be seen at large distances too) with the project's training loops
+samples, so that the two losses can be seen at large distances too) with the project's
+training loops
 (``divgan.gan.training.train_gan`` with the non-saturating loss, ``train_wgan`` with the
 one-sided gradient penalty). Every few steps the generator's samples are compared with the
 data exactly: W₁ by the sorted formula on 2 000 + 2 000 samples (``w1_exact`` of the
@@ -10,9 +11,12 @@ generated samples (quadrature; a KDE is a smoothed stand-in for p_g, so this JS 
 smoothed density, labelled as such).
 
 (a) The GAN: its discriminator's loss (and the JS lower bound log 2 − loss_D/2 it implies)
-against the exact W₁ and KDE-JS. (b) The WGAN: the critic's dual value on each batch
-against the exact W₁. (c) Each run's loss against the exact W₁ at the same step: the
-critic's value lies along W₁; the GAN's does not move with it.
+against the exact W₁ and KDE-JS. While the generated samples hardly overlap the data the
+discriminator separates them almost perfectly and its loss sits near 0, whatever W₁ is
+(it falls from about 4 to 1 meanwhile); once they overlap the loss rises towards
+2 log 2 (D fooled). (b) The WGAN: the critic's dual value on each batch against the exact
+W₁. (c) Each run's loss against the exact W₁ at the same step: the critic's value lies
+along W₁; the GAN's does not move with it.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import itertools
 import math
 import sys
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -37,8 +42,8 @@ CLAIMS = "L18"
 CAPTION = (
     "GAN (non-saturating) and WGAN-GP learn N(4, 0.5²) from z ~ U(0, 1); exact W₁ of 2 000 "
     "generated vs 2 000 real samples, and JS(p_r ‖ KDE of p_g), over training.\n"
-    "The critic's dual value follows W₁ down; the GAN discriminator's loss hovers near "
-    "2 log 2 whatever W₁ is."
+    "The critic's dual value follows W₁ down; the GAN discriminator's loss falls to near 0 "
+    "while the samples barely overlap the data (W₁ from 4 to 1), then rises to about 2 log 2."
 )
 
 LOG2 = math.log(2.0)
@@ -114,194 +119,151 @@ def js_real_vs_kde(samples: np.ndarray) -> float:
     return float(js_divergence(stats.norm(*REAL).pdf(grid) * w, q * w))
 
 
-def draw(out_dir: Path, *, quick: bool = False, device: str = "auto", seed: int = 0) -> list[Path]:
-    """Draw the figure into ``out_dir``; returns the PNG, SVG and JSON paths.
+@dataclass(frozen=True)
+class RunTrace:
+    """One training run seen over its steps."""
 
-    ``quick``: GAN 200 steps, WGAN 100 steps, 6 KDE snapshots each; full: the loops'
-    default steps (``TrainConfig.for_model``), 14 snapshots each. Exact W₁ every 1% of
-    the steps. ``seed`` is the runs' seed;
-    ``device`` is where they train.
-    """
-    from scipy import stats
+    loss_steps: np.ndarray
+    loss: np.ndarray  # GAN: log 2 − loss_D/2 (the JS bound); WGAN: the critic's batch dual value
+    loss_d: np.ndarray  # GAN: the discriminator's loss BCE_r + BCE_g; WGAN: same as loss
+    eval_steps: np.ndarray
+    w1: np.ndarray  # exact W1(generated, real) on EVAL_N + EVAL_N samples
+    snap_steps: np.ndarray
+    snap_js: np.ndarray  # JS(p_r ‖ KDE of EVAL_N generated) at the snapshots
+    last_samples: np.ndarray  # the generated samples of the last snapshot
+    n_critic: int
 
+    def loss_at_evals(self) -> tuple[np.ndarray, np.ndarray]:
+        """(W1, loss) at the steps that have both."""
+        idx = np.searchsorted(self.loss_steps, self.eval_steps)
+        ok = idx < len(self.loss_steps)
+        ok[ok] = self.loss_steps[idx[ok]] == self.eval_steps[ok]
+        return self.w1[ok], self.loss[idx[ok]]
+
+
+@dataclass(frozen=True)
+class GanVsWganNumbers:
+    gan: RunTrace
+    wgan: RunTrace
+
+
+def compute(*, quick: bool = False, device: str = "auto", seed: int = 0) -> GanVsWganNumbers:
+    """Train both runs (``quick``: GAN 200 steps, WGAN 100, 6 KDE snapshots each; full: the
+    loops' default steps, 14 snapshots). Exact W₁ every 1% of the steps. ``seed`` is the
+    runs' seed; ``device`` is where they train."""
     from divgan.gan import configure_threads
     from divgan.gan.training import TrainConfig, train_gan, train_wgan
 
     configure_threads(1)
-    plt = pyplot()
-    runs = {}
+    traces = {}
     for model, train, quick_steps in (("gan", train_gan, 200), ("wgan", train_wgan, 100)):
         steps = quick_steps if quick else TrainConfig.for_model(model).steps
-        # Exact W1 every ~1% of the run; the KDE-JS at geometrically spaced snapshots
-        # (training moves fastest at the start).
-        every = max(1, steps // 100)
+        # The KDE-JS at geometrically spaced snapshots (training moves fastest at the start).
         marks = np.unique(np.geomspace(5, steps, 6 if quick else 14).round().astype(int)).tolist()
         cfg = TrainConfig.for_model(
-            model,
-            steps=steps,
-            data="normal",
-            data_params={"mean": REAL[0], "std": REAL[1]},
-            seed=seed,
-            device=device,
-            log_every=max(1, steps // 200),
-            eval_every=every,
-            eval_samples=EVAL_N,
-        )
-        snaps = []
+            model, steps=steps, data="normal", data_params={"mean": REAL[0], "std": REAL[1]},
+            seed=seed, device=device, log_every=max(1, steps // 200),
+            eval_every=max(1, steps // 100), eval_samples=EVAL_N)
+        first = _generated_untrained(train, cfg)
+        snaps = [(0, js_real_vs_kde(first), first)]
 
         def snapshot(res, snaps=snaps):
             x = _generated(res, EVAL_N, seed + 1 + res.steps_done)
             snaps.append((res.steps_done, js_real_vs_kde(x), x))
 
-        first = _generated_untrained(train, cfg)
-        snaps.append((0, js_real_vs_kde(first), first))
         res = train_with_snapshots(train, cfg, marks, snapshot)
-        runs[model] = (res, snaps)
+        s, loss = res.column("js_bound" if model == "gan" else "w_dual")
+        ld = res.column("loss_d")[1] if model == "gan" else loss
+        se, w = res.column("w1_exact")
+        traces[model] = RunTrace(
+            loss_steps=s, loss=loss, loss_d=ld, eval_steps=se, w1=w,
+            snap_steps=np.array([t for t, _, _ in snaps]),
+            snap_js=np.array([j for _, j, _ in snaps]),
+            last_samples=snaps[-1][2], n_critic=int(getattr(res.config, "n_critic", 1)))
+    return GanVsWganNumbers(**traces)
 
-    fig, (ax_a, ax_b, ax_c) = plt.subplots(1, 3, figsize=(18, 5.2))
-    gan, gan_snaps = runs["gan"]
-    wgan, wgan_snaps = runs["wgan"]
 
-    # (a) GAN.
-    s, ld = gan.column("loss_d")
-    _, jb = gan.column("js_bound")
-    se, w_gan = gan.column("w1_exact")
-    ax_a.plot(
-        s,
-        ld,
-        "-",
-        color="tab:red",
-        lw=0.8,
-        alpha=0.8,
-        label="discriminator loss BCE_r + BCE_g [nats]",
-    )
-    ax_a.plot(
-        s,
-        jb,
-        "-",
-        color="tab:pink",
-        lw=0.8,
-        alpha=0.8,
-        label="log 2 − loss_D / 2 (JS lower bound) [nats]",
-    )
-    ax_a.axhline(2 * LOG2, color="tab:red", ls=":", lw=0.8, label="2 log 2 (D fooled: D = ½)")
-    ax_a.plot(se, w_gan, "o-", color="k", ms=2.5, label="exact W₁(generated, real) [x units]")
-    ax_a.plot(
-        [t for t, _, _ in gan_snaps],
-        [j for _, j, _ in gan_snaps],
-        "s--",
-        color="tab:blue",
-        ms=4,
-        mfc="none",
-        label="JS(p_r ‖ KDE of 2000 generated) [nats]",
-    )
-    ax_a.set_xlabel("generator step (linear to 10, then log)")
-    ax_a.set_ylabel("loss [nats] · W₁ [x units]")
-    ax_a.set_title("GAN: the discriminator's loss says little about W₁")
-    ax_a.legend(loc="upper right", fontsize=7.5)
-    ax_a.set_xscale("symlog", linthresh=10)
-    ax_a.grid(alpha=0.3)
+def _legend_below(ax):
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), fontsize=7.5)
 
-    # (b) WGAN.
-    s2, wd = wgan.column("w_dual")
-    se2, w_wgan = wgan.column("w1_exact")
-    ax_b.plot(
-        s2,
-        wd,
-        "-",
-        color="tab:green",
-        lw=0.8,
-        alpha=0.8,
-        label="critic's dual value E f(x_r) − E f(x_g) on the batch",
-    )
-    ax_b.plot(se2, w_wgan, "o-", color="k", ms=2.5, label="exact W₁(generated, real) [x units]")
-    ax_b.plot(
-        [t for t, _, _ in wgan_snaps],
-        [j for _, j, _ in wgan_snaps],
-        "s--",
-        color="tab:blue",
-        ms=4,
-        mfc="none",
-        label="JS(p_r ‖ KDE of 2000 generated) [nats]",
-    )
-    ax_b.set_xlabel(f"generator step ({wgan.config.n_critic} critic steps each; log beyond 10)")
-    ax_b.set_ylabel("W₁ [x units] · JS [nats]")
-    ax_b.set_title("WGAN-GP: the critic's value follows the exact W₁")
-    ax_b.legend(loc="upper right", fontsize=7.5)
-    ax_b.set_xscale("symlog", linthresh=10)
-    ax_b.grid(alpha=0.3)
 
-    # (c) each run's loss against the exact W1 at the same step.
-    def at(steps_loss, loss, steps_eval):
-        idx = np.searchsorted(steps_loss, steps_eval)
-        ok = (idx < len(steps_loss)) & (
-            steps_loss[np.minimum(idx, len(steps_loss) - 1)] == steps_eval
-        )
-        return idx[ok], ok
+def panel_gan(ax, n: GanVsWganNumbers) -> None:
+    """(a) the GAN's discriminator loss and JS bound beside the exact W1 and KDE-JS."""
+    g = n.gan
+    ax.plot(g.loss_steps, g.loss_d, "-", color="tab:red", lw=0.8, alpha=0.8,
+            label="discriminator loss BCE_r + BCE_g [nats]")
+    ax.plot(g.loss_steps, g.loss, "-", color="tab:pink", lw=0.8, alpha=0.8,
+            label="log 2 − loss_D / 2 (JS lower bound) [nats]")
+    ax.axhline(2 * LOG2, color="tab:red", ls=":", lw=0.8, label="2 log 2 (D fooled: D = ½)")
+    ax.plot(g.eval_steps, g.w1, "o-", color="k", ms=2.5,
+            label="exact W₁(generated, real) [x units]")
+    ax.plot(g.snap_steps, g.snap_js, "s--", color="tab:blue", ms=4, mfc="none",
+            label=f"JS(p_r ‖ KDE of {EVAL_N} generated) [nats]")
+    ax.set(xlabel="generator step (linear to 10, then log)", ylabel="loss [nats] · W₁ [x units]",
+           title="GAN: the discriminator's loss says little about W₁")
+    ax.set_xscale("symlog", linthresh=10)
+    _legend_below(ax)
+    ax.grid(alpha=0.3)
 
-    i_g, ok_g = at(s, jb, se)
-    i_w, ok_w = at(s2, wd, se2)
-    ax_c.plot(w_gan[ok_g], jb[i_g], "o", color="tab:pink", label="GAN: log 2 − loss_D/2 [nats]")
-    ax_c.plot(
-        w_wgan[ok_w], wd[i_w], "s", color="tab:green", label="WGAN: critic's dual value [x units]"
-    )
-    hi = max(w_gan.max(), w_wgan.max()) * 1.05
-    ax_c.plot([0, hi], [0, hi], "k--", lw=1, label="loss = W₁")
-    ax_c.set_xlabel("exact W₁(generated, real) at that step [x units]")
-    ax_c.set_ylabel("the run's loss at that step")
-    ax_c.set_title("does the loss measure the distance?")
-    ax_c.legend(loc="upper left", fontsize=8)
-    ax_c.grid(alpha=0.3)
-    fig.tight_layout()
 
-    # Checked numbers.
-    r_gan = float(np.corrcoef(w_gan[ok_g], jb[i_g])[0, 1]) if ok_g.sum() > 2 else float("nan")
-    r_wgan = float(np.corrcoef(w_wgan[ok_w], wd[i_w])[0, 1]) if ok_w.sum() > 2 else float("nan")
-    t_last, js_last, x_last = wgan_snaps[-1]
-    real = stats.norm(*REAL).rvs(EVAL_N, random_state=np.random.default_rng(seed))
+def panel_wgan(ax, n: GanVsWganNumbers) -> None:
+    """(b) the WGAN critic's batch dual value beside the exact W1 and KDE-JS."""
+    w = n.wgan
+    ax.plot(w.loss_steps, w.loss, "-", color="tab:green", lw=0.8, alpha=0.8,
+            label="critic's dual value E f(x_r) − E f(x_g) on the batch [x units]")
+    ax.plot(w.eval_steps, w.w1, "o-", color="k", ms=2.5,
+            label="exact W₁(generated, real) [x units]")
+    ax.plot(w.snap_steps, w.snap_js, "s--", color="tab:blue", ms=4, mfc="none",
+            label=f"JS(p_r ‖ KDE of {EVAL_N} generated) [nats]")
+    ax.set(xlabel=f"generator step ({w.n_critic} critic steps each; log beyond 10)",
+           ylabel="W₁ [x units] · JS [nats]",
+           title="WGAN-GP: the critic's value follows the exact W₁")
+    ax.set_xscale("symlog", linthresh=10)
+    _legend_below(ax)
+    ax.grid(alpha=0.3)
+
+
+def panel_scatter(ax, n: GanVsWganNumbers) -> None:
+    """(c) each run's loss against the exact W1 at the same step."""
+    wg, lg = n.gan.loss_at_evals()
+    ww, lw = n.wgan.loss_at_evals()
+    ax.plot(wg, lg, "o", color="tab:pink", label="GAN: log 2 − loss_D/2 [nats]")
+    ax.plot(ww, lw, "s", color="tab:green", label="WGAN: critic's dual value [x units]")
+    hi = max(n.gan.w1.max(), n.wgan.w1.max()) * 1.05
+    ax.plot([0, hi], [0, hi], "k--", lw=1, label="loss = W₁")
+    ax.set(xlabel="exact W₁(generated, real) at that step [x units]",
+           ylabel="the run's loss at that step", title="does the loss measure the distance?")
+    _legend_below(ax)
+    ax.grid(alpha=0.3)
+
+
+def checks(n: GanVsWganNumbers, *, seed: int = 0) -> list[Check]:
+    """The exact W1 and the KDE-JS of the WGAN's last samples against scipy."""
+    from scipy import stats
+
     from divgan.wasserstein import wasserstein_1d
 
-    kde = stats.gaussian_kde(x_last)
-    checks = [
-        Check(
-            f"W₁(WGAN generator at step {t_last}, real) [x units]: scipy vs divgan",
-            float(stats.wasserstein_distance(x_last, real)),
-            float(wasserstein_1d(x_last, real)),
-            1e-10,
-            "the exact sorted formula, two implementations",
-        ),
-        Check(
-            f"JS(p_r ‖ KDE of WGAN's samples) at step {t_last} [nats]: scipy quad here vs divgan",
-            _js_quad_reference(kde),
-            js_last,
-            1e-4,
-            "scipy quad of the KDE itself vs divgan.js_divergence of the tabulated densities "
-            "(midpoint-rule error)",
-        ),
-        Check(
-            "WGAN: correlation of the critic's dual value with the exact W₁ over training",
-            1.0,
-            r_wgan,
-            None,
-            "near 1 when the critic tracks W₁ (L18); shown only",
-        ),
-        Check(
-            "GAN: correlation of log 2 − loss_D/2 with the exact W₁ over training",
-            1.0,
-            r_gan,
-            None,
-            "the GAN loss is not a distance; shown only",
-        ),
-        Check(
-            "WGAN, last 10% of the steps: mean exact W₁ vs mean critic batch value [x units]",
-            float(w_wgan[se2 >= 0.9 * wgan.steps_done].mean()),
-            float(wd[s2 >= 0.9 * wgan.steps_done].mean()),
-            None,
-            "near the end both are small; the critic chases G and its batch value is noisy; "
-            "shown only",
-        ),
+    t_last, js_last, x_last = n.wgan.snap_steps[-1], n.wgan.snap_js[-1], n.wgan.last_samples
+    real = stats.norm(*REAL).rvs(EVAL_N, random_state=np.random.default_rng(seed))
+    return [
+        Check(f"W₁(WGAN generator at step {t_last}, real) [x units]: scipy vs divgan",
+              float(stats.wasserstein_distance(x_last, real)), float(wasserstein_1d(x_last, real)),
+              1e-10, "the exact sorted formula, two implementations; rounding only"),
+        Check(f"JS(p_r ‖ KDE of WGAN's samples) at step {t_last} [nats]: scipy quad vs divgan",
+              _js_quad_reference(stats.gaussian_kde(x_last)), float(js_last), 1e-4,
+              "scipy quad of the KDE itself vs divgan.js_divergence of the tabulated densities "
+              "(grid quadrature error)"),
     ]
-    return finish(fig, out_dir, sys.modules[__name__], checks)
+
+
+def draw(out_dir: Path, *, quick: bool = False, device: str = "auto", seed: int = 0) -> list[Path]:
+    """Compute, draw the three panels, check; returns the PNG, SVG and JSON paths."""
+    n = compute(quick=quick, device=device, seed=seed)
+    fig, axes = pyplot().subplots(1, 3, figsize=(18, 6.3))
+    for panel, ax in zip((panel_gan, panel_wgan, panel_scatter), axes):
+        panel(ax, n)
+    fig.tight_layout()
+    return finish(fig, out_dir, sys.modules[__name__], checks(n, seed=seed))
 
 
 def _generated_untrained(train, cfg) -> np.ndarray:
