@@ -106,7 +106,7 @@ def test_gradient_penalty_of_a_linear_critic_is_the_squared_norm_gap():
         f = _Linear(w)
         norm = float(np.linalg.norm(w))
         two = gradient_penalty(f, real, fake)
-        one = gradient_penalty(f, real, fake, one_sided=True)
+        one = gradient_penalty(f, real, fake, gp_one_sided=True)
         assert two.item() == pytest.approx((norm - 1) ** 2, rel=1e-10)
         assert one.item() == pytest.approx(max(0.0, norm - 1) ** 2, abs=1e-12)
         # d/dw (||w|| - 1)^2 = 2 (||w|| - 1) w / ||w||  (autograd through create_graph=True)
@@ -122,7 +122,7 @@ def test_gradient_penalty_uses_one_weight_and_one_norm_per_sample():
     real = torch.as_tensor(rng.normal(size=(32, 2)))
     fake = torch.as_tensor(rng.normal(3.0, 1.0, size=(32, 2)))
     gen = torch.Generator().manual_seed(123)
-    value = gradient_penalty(_HalfSquare(), real, fake, generator=gen).item()
+    value = gradient_penalty(_HalfSquare(), real, fake, seed=gen).item()
     eps = torch.rand((32, 1), generator=torch.Generator().manual_seed(123), dtype=torch.float64)
     assert float(eps.std()) > 0.1  # the weights really vary from sample to sample
     x_hat = (eps * real + (1 - eps) * fake).numpy()
