@@ -15,6 +15,7 @@ import pytest
 import torch
 from scipy import stats
 
+from divgan.gan import _loop as loop_mod
 from divgan.gan import checkpoint as ckpt_mod
 from divgan.gan.checkpoint import (
     CHECKPOINT_NAME,
@@ -202,7 +203,7 @@ def crashing_sampler(monkeypatch, after_calls: int, *, value=None, batch: int = 
     """Make the run's data sampler crash (or return ``value``) once it has drawn ``after_calls``
     training batches (draws of ``batch`` points; evaluation draws are not counted): a simulated
     kill or a corrupt data stream."""
-    real_make = ckpt_mod.make_sampler
+    real_make = loop_mod.make_sampler
     calls = {"n": 0}
 
     def make(name, params=None):
@@ -220,7 +221,7 @@ def crashing_sampler(monkeypatch, after_calls: int, *, value=None, batch: int = 
             return out
         return dataclasses.replace(s, fn=fn)
 
-    monkeypatch.setattr(ckpt_mod, "make_sampler", make)
+    monkeypatch.setattr(loop_mod, "make_sampler", make)
 
 
 @pytest.mark.parametrize("model, extra", [("gan", {}), ("wgan", {"critic_method": "gp"}),

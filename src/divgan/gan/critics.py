@@ -206,8 +206,9 @@ CRITIC_METHODS: Mapping[str, CriticMethod] = MappingProxyType({
 """The registered critic methods by name."""
 
 
-def get_critic_method(name) -> CriticMethod:
-    """The registered method ``name``; a ``ValueError`` listing the registered names otherwise.
+def get_critic_method(name, argument: str = "method") -> CriticMethod:
+    """The registered method ``name``; a ``ValueError`` naming ``argument`` and listing the
+    registered names otherwise.
 
     Examples
     --------
@@ -220,5 +221,5 @@ def get_critic_method(name) -> CriticMethod:
     ValueError: method must be one of ('gp', 'sn', 'clip'), got 'wgan'
     """
     if not isinstance(name, str) or name not in CRITIC_METHODS:
-        raise ValueError(f"method must be one of {tuple(CRITIC_METHODS)}, got {name!r}")
+        raise ValueError(f"{argument} must be one of {tuple(CRITIC_METHODS)}, got {name!r}")
     return CRITIC_METHODS[name]
