@@ -37,7 +37,9 @@ from divgan.gan.models import Discriminator, check_hidden
 
 _JS_STEPS, _JS_LR = 1000, 1e-3  # the discriminator's defaults (the critics' are registered)
 _MAX_PAIR_POINTS = 2000  # N-D pairwise slopes: at most this many pooled points (4e6 pairs)
-_MIN_RELATIVE_PENALTY = 1e-4  # gp_weight / spread below this: the penalty constrains nothing
+# gp_weight / spread (the penalty's weight on standardised data) must lie in this range: below
+# it the penalty constrains nothing, above it the float32 loss is the penalty alone
+_RELATIVE_PENALTY_RANGE = (1e-4, 1e6)
 CI_METHODS = ("percentile", "bca")
 
 
@@ -120,13 +122,17 @@ def _fit(xr, xg, *, method, steps, lr_d, batch_size, hidden, settings, device,
     critic = None if method == "js" else get_critic_method(method)
     penalty_scale = 1.0 / scale
     if critic is not None and critic.penalty is not None:
-        relative = critic.penalty_weight(settings) / scale
-        if not relative >= _MIN_RELATIVE_PENALTY:
+        weight = critic.penalty_weight(settings)
+        low, high = _RELATIVE_PENALTY_RANGE
+        if not low <= weight / scale <= high:
+            effect = ("constrains nothing" if weight / scale < low else
+                      "swamps the dual value in float32")
             raise ValueError(
-                f"gp_weight={critic.penalty_weight(settings)!r} is in the data's units, and the "
-                f"data's spread is {scale:.3g}: the penalty would weigh {relative:.3g} of the "
-                f"dual value and constrain nothing; divide the data by a constant (W1 scales "
-                f"with it) or raise gp_weight")
+                f"gp_weight={weight!r} is in the data's units and the data's spread is "
+                f"{scale:.3g}: gp_weight / spread = {weight / scale:.3g} is outside [{low:g}, "
+                f"{high:g}], where the penalty {effect}; multiply the data by a constant (W1 "
+                f"scales with it) or choose gp_weight between {low * scale:.3g} and "
+                f"{high * scale:.3g}")
     d = xr.shape[1]
     cuda_ids = [torch.cuda.current_device() if dev.index is None else dev.index] \
         if dev.type == "cuda" else []
@@ -159,7 +165,8 @@ def _fit(xr, xg, *, method, steps, lr_d, batch_size, hidden, settings, device,
             loss, _, _ = critic.loss(net, r, g, settings, seed=gen, penalty_scale=penalty_scale)
         value = float(loss.detach())
         if not math.isfinite(value):
-            raise TrainingDivergedError(step, name, value, None)
+            raise TrainingDivergedError(step, name, value, None, checkpoints=False,
+                                        hint="a smaller lr_d")
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -169,7 +176,8 @@ def _fit(xr, xg, *, method, steps, lr_d, batch_size, hidden, settings, device,
             decay.step()
     bad = [n for n, p in net.named_parameters() if not torch.isfinite(p).all()]
     if bad:
-        raise TrainingDivergedError(steps, f"the network's weights ({bad[0]})", math.nan, None)
+        raise TrainingDivergedError(steps, f"the network's weights ({bad[0]})", math.nan, None,
+                                    checkpoints=False, hint="a smaller lr_d")
     model = _Affine(net, torch.as_tensor(shift, dtype=torch.float64, device=dev), scale,
                     multiply=critic is not None)
     return model.eval()
@@ -227,11 +235,12 @@ def _bootstrap(parts, coefs, const, *, confidence, n_resamples, ci_method, seed)
     def statistic(*samples, axis=-1):
         return const + sum(c * s.mean(axis=axis) for s, c in zip(samples, coefs))
 
-    res = scipy.stats.bootstrap(
-        tuple(parts), statistic, n_resamples=n_resamples, confidence_level=confidence,
-        method="BCa" if ci_method == "bca" else "percentile", paired=False, vectorized=True,
-        batch=max(1, 2_000_000 // max(len(p) for p in parts)),  # ~16 MB of indices at a time
-        rng=np.random.default_rng([seed, 11]))
+    with np.errstate(over="ignore"):  # its standard error squares values near 1e300
+        res = scipy.stats.bootstrap(
+            tuple(parts), statistic, n_resamples=n_resamples, confidence_level=confidence,
+            method="BCa" if ci_method == "bca" else "percentile", paired=False,
+            vectorized=True, batch=max(1, 2_000_000 // max(len(p) for p in parts)),
+            rng=np.random.default_rng([seed, 11]))  # batch: ~16 MB of indices at a time
     return float(res.confidence_interval.low), float(res.confidence_interval.high)
 
 

@@ -214,6 +214,10 @@ def estimate_js(x_real, x_fake, *, steps=None, device="auto", seed=0, test_fract
                         confidence=confidence, n_resamples=n_resamples, ci_method=ci_method,
                         seed=seed)
     _finite_estimate(value, lo, hi, "JS value")
+    if value < -math.log(2):  # JS is in [0, log 2] and a constant D = 1/2 scores 0
+        raise ValueError(f"the trained discriminator scores {value:.4g} on the held-out samples, "
+                         f"worse than a constant one (0) by more than log 2, the whole range of "
+                         f"JS: the fit failed; try a smaller lr_d or fewer steps")
     diag = {"bce_real": float(-log_d_real.mean()), "bce_fake": float(-log_1m_d_fake.mean()),
             "accuracy": float(0.5 * ((lr_ > 0).mean() + (lg < 0).mean()))}
     return Estimate(
