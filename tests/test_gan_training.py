@@ -153,7 +153,7 @@ def test_wgan_trains(method):
     # The untrained G outputs ~0 while the data is N(-1, 1): W1 starts near 1 (1.0-1.2
     # measured). After 300 generator steps the exact W1 (scipy, 20 000 samples, noise ~0.01)
     # must have fallen by 30% at least; measured ratios over 3 seeds: gp 0.15-0.25,
-    # sn 0.19-0.56, clip 0.15-0.46.
+    # sn 0.19-0.56, clip 0.12-0.52 (RMSProp critic, the registry's optimiser for clipping).
     cfg = TrainConfig.for_model("wgan", steps=300, n_critic=3, critic_method=method,
                                 batch_size=128, hidden=(32, 32), device="cpu", progress=False,
                                 eval_every=100, seed=1)

@@ -43,7 +43,6 @@ from divgan.gan._loop import (
     prepare_run,
 )
 from divgan.gan._runtime import exact_w1, resolve_device
-from divgan.gan.checkpoint import TrainingDivergedError
 from divgan.gan.critics import CriticSettings, get_critic_method
 from divgan.gan.data import LATENT_KINDS, make_sampler
 from divgan.gan.losses import discriminator_loss, generator_loss
@@ -53,7 +52,6 @@ __all__ = [
     "MODELS",
     "TrainConfig",
     "TrainResult",
-    "TrainingDivergedError",
     "train_aae",
     "train_gan",
     "train_wgan",
@@ -175,10 +173,8 @@ class TrainConfig:
         * ``"gan"``: the class defaults: the lecture's N(-1, 1) from z ~ U(0, 1) (L20), 1500 steps,
           Adam 5e-4 (G) / 2e-3 (D), two D steps per G step.
         * ``"wgan"``: the same data, 1000 steps, ``n_critic=5``, Adam 1e-3, gradient penalty;
-          with ``critic_method="clip"`` learning rates of 5e-4 (RMSProp for the critic, Adam
-          for G; at 1e-3 the clipped critic saturated and G drifted away).
-        * ``"aae"``: digits, 2-D Gaussian prior N(0, I), hidden (128, 128), batch 128, 2000 steps,
-          Adam 1e-3.
+          with ``critic_method="clip"`` 5e-4 for both (RMSProp for the critic, as registered).
+        * ``"aae"``: digits, 2-D prior N(0, I), hidden (128, 128), batch 128, 2000 steps, 1e-3.
 
         Examples
         --------
@@ -297,8 +293,9 @@ def train_gan(config: TrainConfig | None = None, *, data=None, resume: bool = Fa
 
     Raises
     ------
-    TrainingDivergedError
-        A loss became NaN or infinite (the last good checkpoint stays on disk).
+    divgan.gan.checkpoint.TrainingDivergedError
+        A loss, the weights or the optimiser state became NaN or infinite (the last good
+        checkpoint stays on disk).
 
     References
     ----------
