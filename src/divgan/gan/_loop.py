@@ -13,7 +13,7 @@ r"""The run loop shared by the three training loops, built explicitly in three s
    checkpoints (written only when every tensor is finite) and the progress bar.
 
 Each stage needs the previous one's result, so the order of construction is the order of the
-arguments. The evaluation draws use a generator seeded from ``(seed, step)``, so evaluating
+arguments. The evaluation draws use a torch.Generator seeded from ``(seed, step)``, so evaluating
 never changes the training stream.
 """
 from __future__ import annotations
@@ -67,18 +67,19 @@ class RunSetup:
         return self.sampler.dim
 
     def real(self) -> torch.Tensor:
-        """A training batch of real data, drawn on the CPU from the run's generator."""
+        """A training batch of real data, drawn on the CPU from the run's ``rng``."""
         return self.sampler(self.config.batch_size, self.rng).to(self.device)
 
     def latent(self, n: int | None = None, rng: torch.Generator | None = None) -> torch.Tensor:
-        """``n`` (default: a batch) latent draws from ``rng`` (default: the run's generator)."""
+        """``n`` (default: a batch) latent draws from ``rng`` (default: the run's)."""
         z = sample_latent(n or self.config.batch_size, self.config.latent_dim,
                           self.rng if rng is None else rng, kind=self.config.latent)
         return z.to(self.device)
 
 
 def prepare_run(model: str, config, data) -> RunSetup:
-    """Threads, device, data sampler and the run's generator for a validated ``config``."""
+    """Threads, device, data sampler and the run's random stream ``rng`` for a validated
+    ``config``."""
     configure_threads(config.num_threads)
     device = resolve_device(config.device)
     sampler, fingerprint = _data_sampler(config, data)

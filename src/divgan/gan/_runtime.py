@@ -34,7 +34,8 @@ def configure_threads(num_threads: int | None = 1) -> None:
         torch.set_num_threads(num_threads)
 
 
-def torch_generator(seed, name: str = "seed", *, device: str | torch.device = "cpu") -> torch.Generator:
+def torch_generator(seed, name: str = "seed", *,
+                    device: str | torch.device = "cpu") -> torch.Generator:
     """A :class:`torch.Generator` on ``device`` from a seed of the package's convention (None, an
     int >= 0, a numpy SeedSequence or Generator; see :func:`divgan._validation.check_seed`) or
     a :class:`torch.Generator`, which is returned as is (so its stream continues). An int seed

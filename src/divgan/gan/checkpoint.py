@@ -1,7 +1,7 @@
 r"""Checkpoints of the training loops: atomic save, load, restore, and the divergence error.
 
 A checkpoint holds everything that fixes the rest of a run: the model weights, the optimiser
-states (Adam's moments and step counts), the state of the run's random generator (which
+states (Adam's moments and step counts), the state of the run's random stream ``rng`` (which
 draws the data, the latent noise and the gradient-penalty mixing weights), the history so
 far and the configuration. Restoring all of it makes a resumed run bitwise equal, on the
 CPU, to one that never stopped. A checkpoint is written only when every tensor in it is
@@ -110,7 +110,8 @@ def _fsync_dir(folder: Path) -> None:
 
 def make_checkpoint(*, model: str, step: int, config: dict, models: dict, optimizers: dict,
                     rng: torch.Generator, history: list, data_fingerprint: str | None) -> dict:
-    """The checkpoint dictionary (plain containers and CPU tensors; loadable with ``weights_only``)."""
+    """The checkpoint dictionary (plain containers and CPU tensors; loadable with
+    ``weights_only``)."""
     return {
         "format": _FORMAT,
         "model": model,
@@ -159,7 +160,7 @@ def check_resumable(ckpt: dict, *, path: Path, model: str, config: dict,
 
 def restore_checkpoint(ckpt: dict, *, models: dict, optimizers: dict,
                        rng: torch.Generator) -> None:
-    """Load weights, optimiser states and the run's generator state from ``ckpt`` in place."""
+    """Load weights, optimiser states and the run's random-stream state from ``ckpt`` in place."""
     for name, module in models.items():
         module.load_state_dict(ckpt["models"][name])
     for name, opt in optimizers.items():

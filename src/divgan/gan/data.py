@@ -50,7 +50,7 @@ LATENT_KINDS = ("uniform", "normal")
 
 
 def _cpu_generator(seed) -> torch.Generator:
-    """A CPU :class:`torch.Generator` from ``seed`` (see :func:`divgan.gan._runtime.torch_generator`)."""
+    """A CPU :class:`torch.Generator` from ``seed`` (:func:`~divgan.gan._runtime.torch_generator`)."""
     g = torch_generator(seed)
     if g.device.type != "cpu":
         raise ValueError(f"samplers draw on the CPU; got a torch.Generator on {g.device}")

@@ -17,7 +17,7 @@ the package's convention is turned into one by :func:`divgan._validation.seed_to
 keeps int seeds as they are) draws the data, the
 latent noise and the penalty's mixing weights; model weights are initialised from the same
 seed inside :func:`torch.random.fork_rng`, so torch's global state is left alone. The
-evaluation draws use a separate generator seeded from ``(seed, step)``, so evaluating never
+evaluation draws use a separate torch.Generator seeded from ``(seed, step)``, so evaluating never
 changes the training stream.
 """
 from __future__ import annotations
@@ -114,7 +114,7 @@ class TrainConfig:
     data_params: dict = field(default_factory=dict)
     """Keyword arguments of the data sampler, e.g. {"mean": -1.0, "std": 1.0}."""
     seed: int = 0
-    """Seed of the weights' initialisation and of the run's generator: None, an int >= 0, a
+    """Seed of the weights' initialisation and of the run's random stream: None, an int >= 0, a
     numpy SeedSequence or Generator, stored as the int :func:`~divgan._validation.seed_to_int`
     gives (an int seed is kept as it is)."""
     device: str = "auto"
