@@ -281,10 +281,13 @@ def _read_critic(net, method: str, r_te, g_te, *, seed, settings: CriticSettings
     """Held-out terms of a critic's W1 value (``value = sum_k coef_k * mean(part_k)``) and the
     diagnostics, by the registered method's ``read``."""
     norms, slope, subsampled = _lipschitz(net, r_te, g_te, np.random.default_rng([seed, 13]))
-    held = HeldOut(scores_real=_scores(net, r_te), scores_fake=_scores(net, g_te),
+    critic = CRITIC_METHODS[method]
+    with torch.no_grad():
+        fake = critic.fake_scores(net, torch.as_tensor(g_te), torch.as_tensor(r_te)).numpy()
+    held = HeldOut(scores_real=_scores(net, r_te), scores_fake=fake,
                    grad_norms=norms, slope=slope,
                    sigma_product=_sigma_product(net))
-    parts, coefs, diag = CRITIC_METHODS[method].read(held, settings)
+    parts, coefs, diag = critic.read(held, settings)
     diag["pairs_subsampled"] = float(subsampled)
     return parts, coefs, diag
 

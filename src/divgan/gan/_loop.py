@@ -22,7 +22,7 @@ import dataclasses
 import hashlib
 import math
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,7 +44,7 @@ from divgan.gan.checkpoint import (
 )
 from divgan.gan.data import DataSampler, array_sampler, make_sampler, sample_latent
 
-__all__ = ["RunSetup", "TrainingLoop", "build_models", "check_finite", "eval_generated",
+__all__ = ["RunSetup", "TrainResult", "TrainingLoop", "build_models", "check_finite", "eval_generated",
            "finite_samples", "prepare_run"]
 
 Evaluate = Callable[[torch.Generator, int], dict[str, float]]
@@ -110,6 +110,46 @@ def finite_samples(step: int, name: str, t: torch.Tensor) -> np.ndarray:
     if not np.isfinite(arr).all():
         raise TrainingDivergedError(step, name, float(arr[~np.isfinite(arr)][0]), None)
     return arr
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """What a training loop returns.
+
+    Attributes
+    ----------
+    model : {"gan", "wgan", "aae"}
+    config : divgan.gan.training.TrainConfig
+    models : mapping of str to nn.Module
+        GAN: ``generator``, ``discriminator``; WGAN: ``generator``, ``critic``; AAE: ``encoder``,
+        ``decoder``, ``discriminator``. On the run's device, in training mode.
+    history : tuple of dict
+        A row at step 0 with the untrained models' evaluation, then one every ``log_every``
+        steps: ``step`` and that step's losses (python floats); every ``eval_every`` steps and
+        at the last step also the exact evaluation: ``w1_exact`` (GAN/WGAN: exact W1 between
+        ``eval_samples`` generated and as many real samples) or ``w1_codes_prior`` and
+        ``recon_mse`` (AAE: exact W1 between codes and prior samples; held-out reconstruction).
+    checkpoint_path : pathlib.Path or None
+    steps_done : int
+    device : str
+    """
+
+    model: str
+    config: object
+    models: Mapping[str, nn.Module]
+    history: tuple[dict, ...]
+    checkpoint_path: Path | None
+    steps_done: int
+    device: str
+
+    def column(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """``(steps, values)`` of one history column, over the rows that have it."""
+        rows = [r for r in self.history if name in r]
+        if not rows:
+            keys = sorted({k for r in self.history for k in r})
+            raise KeyError(f"no history column {name!r}; columns are {keys}")
+        return (np.array([r["step"] for r in rows], dtype=np.int64),
+                np.array([r[name] for r in rows], dtype=np.float64))
 
 
 class TrainingLoop:
@@ -198,6 +238,12 @@ class TrainingLoop:
         self.done = step
         if self.bar is not None:
             self.bar.update(1)
+
+    def result(self) -> TrainResult:
+        """The run's :class:`TrainResult` (models, history, last checkpoint, steps done)."""
+        return TrainResult(model=self.setup.model, config=self.cfg, models=dict(self.models),
+                           history=tuple(self.history), checkpoint_path=self.last_good,
+                           steps_done=self.done, device=str(self.setup.device))
 
     def _save(self, step: int) -> None:
         """Write the checkpoint, unless a tensor in it is not finite (then stop the run)."""

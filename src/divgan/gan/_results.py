@@ -24,8 +24,8 @@ class Estimate:
         The estimate and its bootstrap interval, in the quantity's units (nats for
         JS, data units for W1).
     quantity : {"js", "wasserstein"}
-    method : {"discriminator", "gp", "sn", "clip"}
-    kind : {"lower_bound", "debiased", "rescaled_lower_bound"}
+    method : {"discriminator", "gp", "sn", "clip", "ctransform"}
+    kind : {"lower_bound", "debiased", "rescaled_lower_bound", "certified_lower_bound"}
         What ``value`` is; ``is_lower_bound`` and ``caveat`` say it again, plainly.
     diagnostics : Mapping[str, float]
         Raw dual value, penalty, measured Lipschitz constants, BCEs and the like.

@@ -1,4 +1,4 @@
-r"""The one registry of WGAN critic methods: ``gp``, ``sn``, ``clip``.
+r"""The one registry of WGAN critic methods: ``gp``, ``sn``, ``clip``, ``ctransform``.
 
 Each :class:`CriticMethod` says everything that differs between the methods, for the training
 loop (:func:`divgan.gan.training.train_wgan`) and the estimators
@@ -10,6 +10,9 @@ alike:
 * the training loss: :math:`-(\mathbb E_{p_r} f - \mathbb E_{p_g} f)` plus the penalty term
   (``gp``: :math:`\lambda\,\mathbb E(\|\nabla f(\hat x)\| - 1)^2`, one-sided by default);
 * the hook after each optimiser step (``clip``: weights clamped to :math:`[-c, c]`, L17);
+* the critic's score of a fake point: :math:`f(y)` itself, or for ``ctransform`` minus the
+  c-transform over the real points, :math:`-f^c(y) = \max_i (f(x_i) - \|x_i - y\|)`, which
+  replaces any Lipschitz constraint (Mallasto et al.);
 * how a W1 value is read from the trained critic on held-out samples, and what it is
   (``kind``, ``is_lower_bound``, ``caveat``);
 * the estimators' defaults (steps, learning rate, cosine learning-rate decay).
@@ -66,7 +69,8 @@ class CriticSettings:
 class HeldOut:
     """A trained critic measured on held-out samples (float64), input of ``CriticMethod.read``.
 
-    ``scores_real``, ``scores_fake``: f on each held-out sample; ``grad_norms``: gradient norms
+    ``scores_real``, ``scores_fake``: the critic's scores of each held-out sample
+    (:meth:`CriticMethod.fake_scores` for the fakes); ``grad_norms``: gradient norms
     on interpolates, shape ``(repeats, pairs)``; ``slope``: the largest pairwise slope;
     ``sigma_product``: the product of the layers' exact spectral norms.
     """
@@ -101,6 +105,18 @@ class CriticMethod:
     default_steps: int
     default_lr: float
     lr_decay: bool
+    c_transform: bool = False
+
+    def fake_scores(self, critic: nn.Module, fake: torch.Tensor, real: torch.Tensor, *,
+                    scale: float = 1.0) -> torch.Tensor:
+        r"""The critic's scores of the fakes, so that the dual value is
+        :math:`\overline{f(x_r)} - \overline{\text{score}(y)}`: :math:`f(y)`, or with
+        ``c_transform`` :math:`\max_i (f(x_i) - s\|x_i - y\|)` over the rows ``x_i`` of
+        ``real`` (``s`` = ``scale``: distances in the data's units when ``f`` sees standardised
+        points)."""
+        if not self.c_transform:
+            return critic(fake)
+        return _neg_c_transform(critic(real), real, fake, scale)
 
     def build(self, data_dim: int, hidden) -> Critic:
         """A fresh critic ``(n, data_dim) -> (n,)`` for this method."""
@@ -113,13 +129,26 @@ class CriticMethod:
         :math:`-(\overline{f(x_r)} - \overline{f(x_g)}) + w\,P`, the batch dual value and the
         unweighted penalty ``P`` (``None`` without one). ``w`` is the method's weight times
         ``penalty_scale`` (the estimators train on standardised data, see ``_fitting``)."""
-        loss = critic_loss(critic(real), critic(fake))
+        loss = critic_loss(critic(real), self.fake_scores(critic, fake, real))
         dual = -loss.detach()
         pen = None
         if self.penalty is not None:
             pen = self.penalty(critic, real, fake, settings, seed)
             loss = loss + (self.penalty_weight(settings) * penalty_scale) * pen
         return loss, dual, pen
+
+
+_CDIST_BYTES = 64 * 2**20  # pairwise distances: at most this many bytes at a time
+
+
+def _neg_c_transform(f_real: torch.Tensor, real: torch.Tensor, fake: torch.Tensor,
+                     scale: float) -> torch.Tensor:
+    """``max_i (f(x_i) - scale * |x_i - y|)`` for every fake ``y``, in chunks of fakes so that
+    the distance matrix stays within ``_CDIST_BYTES``."""
+    rows = max(1, _CDIST_BYTES // (real.element_size() * max(1, len(real))))
+    out = [torch.max(f_real[None, :] - scale * torch.cdist(fake[i:i + rows], real), dim=1).values
+           for i in range(0, len(fake), rows)]
+    return torch.cat(out)
 
 
 def _adam(params, *, lr: float, betas: tuple[float, float]) -> torch.optim.Optimizer:
@@ -162,6 +191,11 @@ def _divided(h: HeldOut, denom: float, what: str) -> Reading:
     return [h.scores_real, h.scores_fake], [1.0 / denom, -1.0 / denom], _base_diagnostics(h)
 
 
+def _read_ctransform(h: HeldOut, s: CriticSettings) -> Reading:
+    """The held-out dual value itself: a feasible dual of the held-out samples' OT problem."""
+    return [h.scores_real, h.scores_fake], [1.0, -1.0], _base_diagnostics(h)
+
+
 def _read_sn(h: HeldOut, s: CriticSettings) -> Reading:
     """Dual value divided by the product of the layers' exact spectral norms."""
     parts, coefs, diag = _divided(h, h.sigma_product, "product of spectral norms")
@@ -202,6 +236,15 @@ CRITIC_METHODS: Mapping[str, CriticMethod] = MappingProxyType({
         spectral_norm=False, make_optimizer=_rmsprop, penalty=None, penalty_weight=None,
         after_step=_clip, read=_read_clip, default_steps=1500, default_lr=5e-5,
         lr_decay=False),
+    "ctransform": CriticMethod(
+        name="ctransform", kind="certified_lower_bound", is_lower_bound=True,
+        caveat=("c-transform critic: on the held-out samples f(x_i) - max_k (f(x_k) - "
+                "|x_k - y_j|) <= |x_i - y_j| for every pair, a feasible dual of their exact "
+                "optimal transport, so the value is at most their exact W1 (a certified lower "
+                "bound, up to float64 rounding)"),
+        spectral_norm=False, make_optimizer=_adam, penalty=None, penalty_weight=None,
+        after_step=None, read=_read_ctransform, default_steps=2000, default_lr=1e-3,
+        lr_decay=True, c_transform=True),
 })
 """The registered critic methods by name."""
 
@@ -218,7 +261,7 @@ def get_critic_method(name, argument: str = "method") -> CriticMethod:
     >>> get_critic_method("wgan")
     Traceback (most recent call last):
     ...
-    ValueError: method must be one of ('gp', 'sn', 'clip'), got 'wgan'
+    ValueError: method must be one of ('gp', 'sn', 'clip', 'ctransform'), got 'wgan'
     """
     if not isinstance(name, str) or name not in CRITIC_METHODS:
         raise ValueError(f"{argument} must be one of {tuple(CRITIC_METHODS)}, got {name!r}")

@@ -13,7 +13,9 @@ What each number is (measurements: ``docs/`` and the shared ESTIMATORS notes):
   the product of the layers' exact spectral norms: a lower bound, tight where the optimal
   critic is linear, loose where it bends) and ``"clip"`` (the lecture's weight clipping, L17,
   which gives :math:`K\cdot W_1` for an unknown K; the value is divided by the critic's largest
-  measured slope: a valid but loose lower bound).
+  measured slope: a valid but loose lower bound) and ``"ctransform"`` (fakes scored by the
+  c-transform over the real points; the held-out value is a feasible dual of the held-out
+  samples' optimal transport, so a certified lower bound of their exact W1).
 
 Scaling: the networks see centred data divided by one scalar ``s``, and a critic's output is
 multiplied back by ``s`` (:math:`f(x) = s\,g((x - m)/s)`), so slopes, penalties and values are
@@ -112,8 +114,10 @@ def fit_critic(x_real, x_fake, *, method="gp", steps=None, device="auto", seed=0
     penalty by default (the two-sided one can trap a 1-D critic at slope -1, value -W1;
     ``gp_one_sided=False`` restores it). ``"sn"``: spectrally normalised layers, same optimiser.
     ``"clip"``: the lecture's clipping to :math:`[-c, c]` (``clip_value``) after every RMSProp
-    step (default lr 5e-5), which is K-Lipschitz for an unknown K. The returned critic maps raw
-    inputs ``(n, d)`` to scores ``(n,)``.
+    step (default lr 5e-5), which is K-Lipschitz for an unknown K. ``"ctransform"``: no
+    constraint; fakes are scored by :math:`\max_i f(x_i) - \|x_i - y\|` over the real batch
+    (the c-transform, Mallasto et al.), Adam as for gp. The returned critic maps raw inputs
+    ``(n, d)`` to scores ``(n,)`` (for ctransform, its scores of real points).
 
     Examples
     --------
@@ -251,12 +255,12 @@ def estimate_wasserstein(x_real, x_fake, *, method="gp", steps=None, device="aut
     ----------
     x_real, x_fake : array_like or torch.Tensor
         Samples, shape ``(n,)`` or ``(n, d)`` (same ``d``); at least 4 each.
-    method : {"gp", "sn", "clip"}
+    method : {"gp", "sn", "clip", "ctransform"}
         A registered critic method (:data:`divgan.gan.critics.CRITIC_METHODS`): gradient
-        penalty (de-biased, default), spectral normalisation, weight clipping (L17).
+        penalty (de-biased, default), spectral normalisation, weight clipping (L17), c-transform.
     steps, lr_d : int, float, optional
-        Optimiser steps and learning rate (defaults: 2000 and 1e-3 for gp and sn, 1500 and 5e-5
-        for clip).
+        Optimiser steps and learning rate (defaults: 2000 and 1e-3 for gp, sn and ctransform,
+        1500 and 5e-5 for clip).
     device, seed, test_fraction, confidence, n_resamples, ci_method, num_threads
         As in :func:`estimate_js`.
     gp_weight, gp_one_sided, clip_value
@@ -282,7 +286,9 @@ def estimate_wasserstein(x_real, x_fake, *, method="gp", steps=None, device="aut
     ----------
     Arjovsky, Chintala, Bottou, "Wasserstein GAN", ICML 2017;
     Gulrajani et al., "Improved Training of Wasserstein GANs", NeurIPS 2017;
-    Miyato et al., "Spectral Normalization for GANs", ICLR 2018.
+    Miyato et al., "Spectral Normalization for GANs", ICLR 2018;
+    Mallasto, Montúfar, Gerolin, "How well do WGANs estimate the Wasserstein metric?", 2019
+    (the c-transform critic).
 
     Examples
     --------

@@ -25,9 +25,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -36,6 +34,7 @@ from divgan._validation import check_positive_int, check_real, seed_to_int
 from divgan.gan._loop import (
     RunSetup,
     TrainingLoop,
+    TrainResult,
     build_models,
     check_finite,
     eval_generated,
@@ -199,46 +198,6 @@ def _check_choice(value, name: str, choices: tuple[str, ...]) -> None:
         raise ValueError(f"{name} must be one of {choices}, got {value!r}")
 
 
-@dataclass(frozen=True)
-class TrainResult:
-    """What a training loop returns.
-
-    Attributes
-    ----------
-    model : {"gan", "wgan", "aae"}
-    config : TrainConfig
-    models : mapping of str to nn.Module
-        GAN: ``generator``, ``discriminator``; WGAN: ``generator``, ``critic``; AAE: ``encoder``,
-        ``decoder``, ``discriminator``. On the run's device, in training mode.
-    history : tuple of dict
-        A row at step 0 with the untrained models' evaluation, then one every ``log_every``
-        steps: ``step`` and that step's losses (python floats); every ``eval_every`` steps and
-        at the last step also the exact evaluation: ``w1_exact`` (GAN/WGAN: exact W1 between
-        ``eval_samples`` generated and as many real samples) or ``w1_codes_prior`` and
-        ``recon_mse`` (AAE: exact W1 between codes and prior samples; held-out reconstruction).
-    checkpoint_path : pathlib.Path or None
-    steps_done : int
-    device : str
-    """
-
-    model: str
-    config: TrainConfig
-    models: Mapping[str, nn.Module]
-    history: tuple[dict, ...]
-    checkpoint_path: Path | None
-    steps_done: int
-    device: str
-
-    def column(self, name: str) -> tuple[np.ndarray, np.ndarray]:
-        """``(steps, values)`` of one history column, over the rows that have it."""
-        rows = [r for r in self.history if name in r]
-        if not rows:
-            keys = sorted({k for r in self.history for k in r})
-            raise KeyError(f"no history column {name!r}; columns are {keys}")
-        return (np.array([r["step"] for r in rows], dtype=np.int64),
-                np.array([r[name] for r in rows], dtype=np.float64))
-
-
 def _config(model: str, config: TrainConfig | None) -> TrainConfig:
     if config is None:
         return TrainConfig.for_model(model)
@@ -256,12 +215,6 @@ def _descend(opt: torch.optim.Optimizer, loss: torch.Tensor) -> None:
 
 def _adam(params, lr: float, cfg: TrainConfig) -> torch.optim.Adam:
     return torch.optim.Adam(params, lr=lr, betas=cfg.betas)
-
-
-def _result(loop: TrainingLoop) -> TrainResult:
-    return TrainResult(model=loop.setup.model, config=loop.cfg, models=dict(loop.models),
-                       history=tuple(loop.history), checkpoint_path=loop.last_good,
-                       steps_done=loop.done, device=str(loop.setup.device))
 
 
 def train_gan(config: TrainConfig | None = None, *, data=None, resume: bool = False) -> TrainResult:
@@ -332,7 +285,7 @@ def train_gan(config: TrainConfig | None = None, *, data=None, resume: bool = Fa
         lg = loop.check(step, "loss_g", loss_g)
         _descend(opt_g, loss_g)
         loop.end_step(step, {"loss_d": ld, "loss_g": lg, "js_bound": _LOG2 - ld / 2})
-    return _result(loop)
+    return loop.result()
 
 
 def train_wgan(config: TrainConfig | None = None, *, data=None, resume: bool = False) -> TrainResult:
@@ -342,13 +295,15 @@ def train_wgan(config: TrainConfig | None = None, *, data=None, resume: bool = F
 
         \min_G \max_{\|f\|_L \le 1} \mathbb E_{x \sim p_r} f(x) - \mathbb E_{z \sim p_z} f(G(z))
 
-    Each step: the critic takes ``n_critic`` Adam steps up the dual (the Kantorovich-Rubinstein
-    form, L15), kept Lipschitz by ``config.critic_method``: ``"clip"`` clamps every weight to
-    :math:`[-c, c]` after each step (the lecture's c = 0.01, L17; the critic is then K-Lipschitz
-    for an unknown K, so its value is K W1), ``"gp"`` adds
+    Each step: the critic takes ``n_critic`` optimiser steps up the dual (the
+    Kantorovich-Rubinstein form, L15), kept Lipschitz by ``config.critic_method``, a method of
+    :data:`divgan.gan.critics.CRITIC_METHODS`: ``"clip"`` clamps every weight to :math:`[-c, c]`
+    after each RMSProp step (the lecture's c = 0.01, L17; the critic is then K-Lipschitz for an
+    unknown K, so its value is K W1), ``"gp"`` adds
     :math:`\lambda\,\mathbb E(\|\nabla f(\hat x)\| - 1)^2` (one-sided by default), ``"sn"``
-    normalises each layer's spectral norm. Then G takes one step down :math:`-\mathbb E f(G(z))`,
-    a loss without logarithms (L18). History columns: ``loss_critic`` (with the penalty),
+    normalises each layer's spectral norm, ``"ctransform"`` scores fakes by the c-transform
+    over the real batch. Then G takes one step down :math:`-\mathbb E f(G(z))`, a loss without
+    logarithms (L18). History columns: ``loss_critic`` (with the penalty),
     ``w_dual`` (the critic's :math:`\mathbb E f(x_r) - \mathbb E f(x_g)` on the batch),
     ``penalty`` (GP only), ``loss_g`` and ``w1_exact``.
 
@@ -403,15 +358,16 @@ def train_wgan(config: TrainConfig | None = None, *, data=None, resume: bool = F
             _descend(opt_c, loss_c)
             if method.after_step is not None:
                 method.after_step(f, settings)
-        # -- G: minimise -E f(G(z)): move the fakes up the critic's slope (no logarithm, L18).
-        loss_g = -f(G(run.latent())).mean()
+        # -- G: minimise -E f(G(z)): move the fakes up the critic's slope (no logarithm, L18);
+        #    for "ctransform" the fakes' score is max_i f(x_i) - |x_i - G(z)| over a real batch.
+        loss_g = -method.fake_scores(f, G(run.latent()), x_real).mean()
         lg = loop.check(step, "loss_g", loss_g)
         _descend(opt_g, loss_g)
         losses = {"loss_critic": lc, "w_dual": float(w_dual), "loss_g": lg}
         if penalty is not None:
             losses["penalty"] = float(penalty.item())
         loop.end_step(step, losses)
-    return _result(loop)
+    return loop.result()
 
 
 def train_aae(config: TrainConfig | None = None, *, data=None, resume: bool = False) -> TrainResult:
@@ -484,7 +440,7 @@ def train_aae(config: TrainConfig | None = None, *, data=None, resume: bool = Fa
         lg = loop.check(step, "loss_g", loss_g)
         _descend(opt_e, loss_g)
         loop.end_step(step, {"loss_recon": lr_, "loss_d": ld, "loss_g": lg})
-    return _result(loop)
+    return loop.result()
 
 
 def _eval_aae(run: RunSetup, E: nn.Module, R: nn.Module) -> Callable[[torch.Generator, int], dict]:
