@@ -126,10 +126,14 @@ class CriticMethod:
              settings: CriticSettings, *, seed: torch.Generator | None = None,
              penalty_scale: float = 1.0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
         r"""``(loss, dual, penalty)``: the loss minimised,
-        :math:`-(\overline{f(x_r)} - \overline{f(x_g)}) + w\,P`, the batch dual value and the
+        :math:`-(\overline{f(x_r)} - \overline{\text{score}(x_g)}) + w\,P` (see
+        :meth:`fake_scores`), the batch dual value and the
         unweighted penalty ``P`` (``None`` without one). ``w`` is the method's weight times
         ``penalty_scale`` (the estimators train on standardised data, see ``_fitting``)."""
-        loss = critic_loss(critic(real), self.fake_scores(critic, fake, real))
+        f_real = critic(real)
+        f_fake = (_neg_c_transform(f_real, real, fake, 1.0) if self.c_transform
+                  else critic(fake))
+        loss = critic_loss(f_real, f_fake)
         dual = -loss.detach()
         pen = None
         if self.penalty is not None:
