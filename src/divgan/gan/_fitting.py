@@ -38,8 +38,9 @@ from divgan.gan.models import Discriminator, check_hidden
 _JS_STEPS, _JS_LR = 1000, 1e-3  # the discriminator's defaults (the critics' are registered)
 _MAX_PAIR_POINTS = 2000  # N-D pairwise slopes: at most this many pooled points (4e6 pairs)
 # gp_weight / spread (the penalty's weight on standardised data) must lie in this range: below
-# it the penalty constrains nothing, above it the float32 loss is the penalty alone
-_RELATIVE_PENALTY_RANGE = (1e-4, 1e6)
+# 1 the penalty is weaker than the dual value and the first-order de-biasing fails (measured
+# for the docs), above 1e6 the float32 loss is the penalty alone
+_RELATIVE_PENALTY_RANGE = (1.0, 1e6)
 CI_METHODS = ("percentile", "bca")
 
 
@@ -125,8 +126,8 @@ def _fit(xr, xg, *, method, steps, lr_d, batch_size, hidden, settings, device,
         weight = critic.penalty_weight(settings)
         low, high = _RELATIVE_PENALTY_RANGE
         if not low <= weight / scale <= high:
-            effect = ("constrains nothing" if weight / scale < low else
-                      "swamps the dual value in float32")
+            effect = ("is too weak to keep the critic near 1-Lipschitz" if weight / scale < low
+                      else "swamps the dual value in float32")
             raise ValueError(
                 f"gp_weight={weight!r} is in the data's units and the data's spread is "
                 f"{scale:.3g}: gp_weight / spread = {weight / scale:.3g} is outside [{low:g}, "
