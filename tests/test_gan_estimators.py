@@ -172,9 +172,9 @@ def test_default_critic_estimate_matches_exact_w1(gp_fits, mu):
 
 def test_penalised_dual_value_overestimates_as_theory_predicts(gp_fits):
     # Penalised optimum in 1-D: dual value = W1 + (1/2 lambda) int (F_g - F_r)^2 / rho, which
-    # is 1.054 W1 at mu = 1 and 1.203 W1 at mu = 4 for lambda = 10 (ESTIMATORS.md). The raw
-    # value must show that bias (above 1.02 W1, and larger at mu = 4) and the de-biasing must
-    # remove most of it.
+    # is 1.054 W1 at mu = 1 and 1.203 W1 at mu = 4 for lambda = 10 (that integral by
+    # quadrature). The raw value must show that bias (above 1.02 W1, and larger at mu = 4) and
+    # the de-biasing must remove most of it.
     ratios = {}
     for mu, (x, y, est) in gp_fits.items():
         exact = _held_out_exact(est, x, y)

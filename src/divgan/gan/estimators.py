@@ -3,7 +3,7 @@ r"""Trained-network estimators of JS and W1, checked against the exact values.
 A fresh discriminator (for JS, L7) or critic (for W1, L15-L17) is trained on one part of the
 samples and read on the held-out part; the confidence interval is a bootstrap
 (:func:`scipy.stats.bootstrap`, real and fake resampled separately) over the held-out part.
-What each number is (measurements: ``docs/`` and the shared ESTIMATORS notes):
+What each number is (the measured accuracy is in the documentation):
 
 * ``estimate_js``: :math:`\tfrac12(\mathbb{E}\log D(x_r) + \mathbb{E}\log(1 - D(x_g)) + \log 4)`,
   a lower bound on JS for *any* fixed D, tight at :math:`D^*`. No clamping, no label smoothing.

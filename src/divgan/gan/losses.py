@@ -113,7 +113,7 @@ def gradient_penalty(
         \hat x = \epsilon x_r + (1 - \epsilon) x_g,\ \epsilon \sim U(0, 1) \text{ per sample}
 
     ``gp_one_sided=True`` penalises only slopes above 1, :math:`\max(0, \|\nabla f\| - 1)^2`
-    (measured here to avoid a 1-D critic trapped at slope -1). Norms are per sample and
+    (which keeps a 1-D critic from being trapped at slope -1). Norms are per sample and
     :math:`\sqrt{\cdot + 10^{-12}}` keeps the gradient finite at a zero gradient.
     The graph is kept (``create_graph=True``) so the penalty can be back-propagated.
     It is the WGAN-GP alternative to the lecture's weight clipping (L17). ``seed`` draws the
