@@ -106,7 +106,7 @@ def test_gradient_penalty_of_a_linear_critic_is_the_squared_norm_gap():
         f = _Linear(w)
         norm = float(np.linalg.norm(w))
         two = gradient_penalty(f, real, fake)
-        one = gradient_penalty(f, real, fake, one_sided=True)
+        one = gradient_penalty(f, real, fake, gp_one_sided=True)
         assert two.item() == pytest.approx((norm - 1) ** 2, rel=1e-10)
         assert one.item() == pytest.approx(max(0.0, norm - 1) ** 2, abs=1e-12)
         # d/dw (||w|| - 1)^2 = 2 (||w|| - 1) w / ||w||  (autograd through create_graph=True)
@@ -122,7 +122,7 @@ def test_gradient_penalty_uses_one_weight_and_one_norm_per_sample():
     real = torch.as_tensor(rng.normal(size=(32, 2)))
     fake = torch.as_tensor(rng.normal(3.0, 1.0, size=(32, 2)))
     gen = torch.Generator().manual_seed(123)
-    value = gradient_penalty(_HalfSquare(), real, fake, generator=gen).item()
+    value = gradient_penalty(_HalfSquare(), real, fake, seed=gen).item()
     eps = torch.rand((32, 1), generator=torch.Generator().manual_seed(123), dtype=torch.float64)
     assert float(eps.std()) > 0.1  # the weights really vary from sample to sample
     x_hat = (eps * real + (1 - eps) * fake).numpy()
@@ -172,9 +172,9 @@ def test_default_critic_estimate_matches_exact_w1(gp_fits, mu):
 
 def test_penalised_dual_value_overestimates_as_theory_predicts(gp_fits):
     # Penalised optimum in 1-D: dual value = W1 + (1/2 lambda) int (F_g - F_r)^2 / rho, which
-    # is 1.054 W1 at mu = 1 and 1.203 W1 at mu = 4 for lambda = 10 (ESTIMATORS.md). The raw
-    # value must show that bias (above 1.02 W1, and larger at mu = 4) and the de-biasing must
-    # remove most of it.
+    # is 1.054 W1 at mu = 1 and 1.203 W1 at mu = 4 for lambda = 10 (that integral by
+    # quadrature). The raw value must show that bias (above 1.02 W1, and larger at mu = 4) and
+    # the de-biasing must remove most of it.
     ratios = {}
     for mu, (x, y, est) in gp_fits.items():
         exact = _held_out_exact(est, x, y)
@@ -241,6 +241,32 @@ def test_weight_clipping_gives_k_times_w1_and_a_loose_lower_bound():
         assert est.value == pytest.approx(raw / est.diagnostics["lipschitz"], rel=1e-12)
         assert max(abs(p).max() for p in est.network.parameters()) <= 0.01 + 1e-7
     assert all(a < b for a, b in itertools.pairwise(raws))
+
+
+@pytest.mark.parametrize("ci_method", ["percentile", "bca"])
+def test_bootstrap_interval_has_the_normal_theory_width(ci_method):
+    # sn reads value = (mean f(x_r) - mean f(x_g)) / sigma with the two held-out means
+    # independent, so by the central limit theorem its standard error is
+    # SE = sqrt(var f(x_r) / n_r + var f(x_g) / n_g) / sigma and a 95% interval has half-width
+    # ~1.96 SE. With 1000 held-out points per side the scores are close to linear in a normal
+    # sample (no heavy tails), and 2000 resamples fix the interval's ends to ~3% (Monte Carlo);
+    # 15% covers both. The interval must also contain the value.
+    import copy
+
+    x, y = _normals(1.0, 2000, seed=12)
+    est = estimate_wasserstein(x, y, method="sn", steps=200, device="cpu", n_resamples=2000,
+                               ci_method=ci_method)
+    r, g = est.held_out
+    net = copy.deepcopy(est.network).double()
+    with torch.no_grad():
+        fr = net(torch.as_tensor(x[r][:, None])).numpy()
+        fg = net(torch.as_tensor(y[g][:, None])).numpy()
+    sigma = est.diagnostics["sigma_product"]
+    assert est.value == pytest.approx((fr.mean() - fg.mean()) / sigma, rel=1e-9)
+    se = math.sqrt(fr.var(ddof=1) / len(fr) + fg.var(ddof=1) / len(fg)) / sigma
+    half_width = (est.ci_high - est.ci_low) / 2
+    assert half_width == pytest.approx(st.norm.ppf(0.975) * se, rel=0.15)
+    assert est.ci_low < est.value < est.ci_high
 
 
 # --------------------------------------------------------------------------- JS discriminator

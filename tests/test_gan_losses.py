@@ -102,7 +102,7 @@ def test_weight_clipping_bounds_every_parameter():
         assert new.abs().max().item() <= 0.01
         inside = old.abs() <= 0.01
         assert torch.equal(new[inside], old[inside])
-    with pytest.raises(ValueError, match="c must be > 0"):
+    with pytest.raises(ValueError, match="clip_value must be > 0"):
         clip_weights_(critic, 0.0)
 
 

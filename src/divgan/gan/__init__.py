@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from divgan.gan._runtime import configure_threads, resolve_device
 from divgan.gan.checkpoint import TrainingDivergedError, load_checkpoint
+from divgan.gan.critics import CRITIC_METHODS, CriticMethod, CriticSettings, get_critic_method
 from divgan.gan.data import (
     load_digits_data,
     make_sampler,
@@ -43,6 +44,8 @@ __all__ = [
     "MLP", "Generator", "Discriminator", "Critic", "Encoder", "Decoder",
     "gan_value_from_logits", "discriminator_loss", "generator_loss", "critic_loss",
     "gradient_penalty", "clip_weights_",
+    # the critic registry
+    "CRITIC_METHODS", "CriticMethod", "CriticSettings", "get_critic_method",
     # training
     "TrainConfig", "TrainResult", "TrainingDivergedError", "train_gan", "train_wgan", "train_aae",
     "load_checkpoint",

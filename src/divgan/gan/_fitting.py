@@ -1,29 +1,52 @@
-r"""Private fitting core of :mod:`divgan.gan.estimators`: input checks, the held-out split,
-the training loop, float64 scoring, Lipschitz measurements, the held-out terms of a critic's
-W1 estimate, the percentile bootstrap, and the pickling form of a trained network.
+r"""Private fitting core of :mod:`divgan.gan.estimators`: settings, the held-out split, the
+training loop (one for the discriminator and every registered critic method), float64
+scoring, Lipschitz measurements, the bootstrap, and the pickling form of a trained network.
 
-Nothing here is public API; :mod:`divgan.gan.estimators` wraps it.
+Nothing here is public API; :mod:`divgan.gan.estimators` wraps it. What differs between critic
+methods lives in :mod:`divgan.gan.critics`.
+
+The networks train in float32 on standardised data :math:`z = (x - m)/s` (computed in float64,
+so any finite data fit), and a critic's loss is the loss in the data's units divided by
+:math:`s`: :math:`-(\overline{g(z_r)} - \overline{g(z_g)}) + (\lambda/s) P`, where
+:math:`f(x) = s\,g((x - m)/s)` has the same gradient norms as :math:`g`. Adam and RMSProp
+steps do not depend on the scale of the loss (up to their epsilon), so this is the
+penalised objective in the data's units, without float32 overflow for large :math:`s`.
 """
 from __future__ import annotations
 
 import copy
+import math
 
 import numpy as np
+import scipy.stats
 import torch
 from torch import nn
 
-from divgan._validation import as_points, check_fraction, check_positive_int, check_real
+from divgan._validation import (
+    as_points,
+    check_fraction,
+    check_positive_int,
+    check_real,
+    seed_to_int,
+)
 from divgan.gan._runtime import configure_threads, resolve_device
-from divgan.gan.losses import clip_weights_, critic_loss, discriminator_loss, gradient_penalty
-from divgan.gan.models import Critic, Discriminator
+from divgan.gan.checkpoint import TrainingDivergedError
+from divgan.gan.critics import CRITIC_METHODS, CriticSettings, HeldOut, get_critic_method
+from divgan.gan.losses import discriminator_loss
+from divgan.gan.models import Discriminator, check_hidden
 
-_METHODS = ("gp", "clip", "sn")
-_DEFAULT_STEPS = {"js": 1000, "gp": 2000, "sn": 2000, "clip": 1500}
-_DEFAULT_LR = {"js": 1e-3, "gp": 1e-3, "sn": 1e-3, "clip": 5e-5}
+_JS_STEPS, _JS_LR = 1000, 1e-3  # the discriminator's defaults (the critics' are registered)
 _MAX_PAIR_POINTS = 2000  # N-D pairwise slopes: at most this many pooled points (4e6 pairs)
+# gp_weight / spread (the penalty's weight on standardised data) must lie in this range: below
+# 1 the penalty is weaker than the dual value and the first-order de-biasing fails (measured
+# for the docs), above 1e6 the float32 loss is the penalty alone
+_RELATIVE_PENALTY_RANGE = (1.0, 1e6)
+CI_METHODS = ("percentile", "bca")
+
 
 class _Affine(nn.Module):
-    """``net((x - shift) / scale)``, times ``scale`` for a critic (keeps W1's units exact)."""
+    """``net((x - shift) / scale)``, times ``scale`` for a critic (keeps W1's units exact);
+    ``shift`` is kept in float64."""
 
     def __init__(self, net: nn.Module, shift: torch.Tensor, scale: float, multiply: bool):
         super().__init__()
@@ -32,7 +55,7 @@ class _Affine(nn.Module):
         self.scale, self.multiply = float(scale), bool(multiply)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out = self.net((x - self.shift) / self.scale)
+        out = self.net((x - self.shift.to(x.dtype)) / self.scale)
         return out * self.scale if self.multiply else out
 
 
@@ -45,6 +68,24 @@ def _points_pair(x_real, x_fake) -> tuple[np.ndarray, np.ndarray]:
     return xr, as_points(x_fake, "x_fake", dim=xr.shape[1])
 
 
+def _settings(method, steps, seed, batch_size, hidden, num_threads, lr_d):
+    """Checked ``(steps, seed as int, hidden, lr_d)``; ``method`` is "js" or a critic name."""
+    default_steps, default_lr = ((_JS_STEPS, _JS_LR) if method == "js" else
+                                 (CRITIC_METHODS[method].default_steps,
+                                  CRITIC_METHODS[method].default_lr))
+    steps = default_steps if steps is None else check_positive_int(steps, "steps")
+    lr_d = default_lr if lr_d is None else check_real(lr_d, "lr_d", positive=True)
+    check_positive_int(batch_size, "batch_size")
+    if num_threads is not None:
+        check_positive_int(num_threads, "num_threads")
+    return steps, seed_to_int(seed), check_hidden(hidden), lr_d
+
+
+def _check_ci(confidence, n_resamples, ci_method):
+    if ci_method not in CI_METHODS:
+        raise ValueError(f"ci_method must be one of {CI_METHODS}, got {ci_method!r}")
+    return (check_fraction(confidence, "confidence"),
+            check_positive_int(n_resamples, "n_resamples", minimum=10))
 
 
 def _split(xr, xg, test_fraction, seed):
@@ -62,60 +103,84 @@ def _split(xr, xg, test_fraction, seed):
     return out[0], out[1]
 
 
-def _fit(xr, xg, *, kind, steps, lr, batch_size, hidden, gp_weight, one_sided, clip_value,
-         device, seed) -> nn.Module:
-    """Train a discriminator (``kind="js"``) or a critic on all of ``xr``, ``xg`` (numpy)."""
+def _standardise(pooled: np.ndarray) -> tuple[np.ndarray, float]:
+    """Shift ``m`` (per coordinate) and one scale ``s`` (root mean variance) of the pooled
+    points, computed without overflow for any finite data (in units of the largest entry)."""
+    a = float(np.abs(pooled).max())
+    if a == 0:
+        return np.zeros(pooled.shape[1]), 1.0
+    u = pooled / a
+    mu = u.mean(axis=0)
+    s = float(np.sqrt(((u - mu) ** 2).mean(axis=0).mean()))
+    return mu * a, (s * a if s > 0 else a)
+
+
+def _fit(xr, xg, *, method, steps, lr_d, batch_size, hidden, settings, device,
+         seed) -> nn.Module:
+    """Train a discriminator (``method="js"``) or a critic on all of ``xr``, ``xg`` (numpy)."""
     dev = resolve_device(device)
-    pooled = np.concatenate([xr, xg])
-    shift = pooled.mean(axis=0)
-    scale = float(np.sqrt(pooled.var(axis=0).mean()))
-    scale = scale if scale > 0 else 1.0
+    shift, scale = _standardise(np.concatenate([xr, xg]))
+    critic = None if method == "js" else get_critic_method(method)
+    penalty_scale = 1.0 / scale
+    if critic is not None and critic.penalty is not None:
+        weight = critic.penalty_weight(settings)
+        low, high = _RELATIVE_PENALTY_RANGE
+        if not low <= weight / scale <= high:
+            effect = ("is too weak to keep the critic near 1-Lipschitz" if weight / scale < low
+                      else "swamps the dual value in float32")
+            raise ValueError(
+                f"gp_weight={weight!r} is in the data's units and the data's spread is "
+                f"{scale:.3g}: gp_weight / spread = {weight / scale:.3g} is outside [{low:g}, "
+                f"{high:g}], where the penalty {effect}; multiply the data by a constant (W1 "
+                f"scales with it) or choose gp_weight between {low * scale:.3g} and "
+                f"{high * scale:.3g}")
     d = xr.shape[1]
     cuda_ids = [torch.cuda.current_device() if dev.index is None else dev.index] \
         if dev.type == "cuda" else []
     with torch.random.fork_rng(devices=cuda_ids):  # seeded init, caller's RNG state untouched
         torch.manual_seed(seed)
-        if kind == "js":
-            net = Discriminator(d, hidden)
-        else:
-            net = Critic(d, hidden, spectral_norm=(kind == "sn"))
-    model = _Affine(net, torch.as_tensor(shift, dtype=torch.float32), scale,
-                    multiply=(kind != "js")).to(dev)
+        net = Discriminator(d, hidden) if critic is None else critic.build(d, hidden)
+    net = net.to(dev)
     gen = torch.Generator(device=dev)
     gen.manual_seed(seed)
-    tr = torch.as_tensor(xr, dtype=torch.float32, device=dev)
-    tg = torch.as_tensor(xg, dtype=torch.float32, device=dev)
-    lr = _DEFAULT_LR[kind] if lr is None else check_real(lr, "lr", positive=True)
-    if kind == "clip":  # WGAN's Algorithm 1: RMSProp, lr 5e-5, clip after each step
-        opt = torch.optim.RMSprop(model.parameters(), lr=lr)
-    elif kind == "js":
-        opt = torch.optim.Adam(model.parameters(), lr=lr, betas=(0.5, 0.999))
+    zr = torch.as_tensor((xr - shift) / scale, dtype=torch.float32, device=dev)
+    zg = torch.as_tensor((xg - shift) / scale, dtype=torch.float32, device=dev)
+    if critic is None:
+        opt = torch.optim.Adam(net.parameters(), lr=lr_d, betas=(0.5, 0.999))
     else:
-        opt = torch.optim.Adam(model.parameters(), lr=lr, betas=(0.5, 0.9))
+        opt = critic.make_optimizer(net.parameters(), lr=lr_d, betas=(0.5, 0.9))
     # cosine decay of the learning rate to 1% (not for clip: the lecture's fixed RMSProp step):
     # a critic still jittering at the end has a noisy slope, which inflates the held-out penalty
-    decay = None if kind == "clip" else torch.optim.lr_scheduler.CosineAnnealingLR(
-        opt, T_max=steps, eta_min=0.01 * lr)
-    model.train()
-    for _ in range(steps):
-        r = tr[torch.randint(len(tr), (batch_size,), generator=gen, device=dev)]
-        g = tg[torch.randint(len(tg), (batch_size,), generator=gen, device=dev)]
-        if kind == "js":
+    decay = None if critic is not None and not critic.lr_decay else \
+        torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps, eta_min=0.01 * lr_d)
+    name = "discriminator loss" if critic is None else "critic loss"
+    net.train()
+    for step in range(1, steps + 1):
+        r = zr[torch.randint(len(zr), (batch_size,), generator=gen, device=dev)]
+        g = zg[torch.randint(len(zg), (batch_size,), generator=gen, device=dev)]
+        if critic is None:
             # maximise E log D(x_r) + E log(1 - D(x_g)), i.e. minimise the two BCEs (L4)
-            loss = discriminator_loss(model(r), model(g))
+            loss = discriminator_loss(net(r), net(g))
         else:
-            # maximise E f(x_r) - E f(x_g) (L16), minus lambda * penalty for "gp"
-            loss = critic_loss(model(r), model(g))
-            if kind == "gp":
-                loss = loss + gp_weight * gradient_penalty(model, r, g, one_sided=one_sided,
-                                                           generator=gen)
+            # maximise E f(x_r) - E f(x_g) (L16), minus the method's penalty (see critics.py)
+            loss, _, _ = critic.loss(net, r, g, settings, seed=gen, penalty_scale=penalty_scale)
+        value = float(loss.detach())
+        if not math.isfinite(value):
+            raise TrainingDivergedError(step, name, value, None, checkpoints=False,
+                                        hint="a smaller lr_d")
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
-        if kind == "clip":
-            clip_weights_(net, clip_value)
-        else:
+        if critic is not None and critic.after_step is not None:
+            critic.after_step(net, settings)
+        if decay is not None:
             decay.step()
+    bad = [n for n, p in net.named_parameters() if not torch.isfinite(p).all()]
+    if bad:
+        raise TrainingDivergedError(steps, f"the network's weights ({bad[0]})", math.nan, None,
+                                    checkpoints=False, hint="a smaller lr_d")
+    model = _Affine(net, torch.as_tensor(shift, dtype=torch.float64, device=dev), scale,
+                    multiply=critic is not None)
     return model.eval()
 
 
@@ -165,18 +230,27 @@ def _lipschitz(net, xr, xg, rng, *, repeats=4):
     return norms, slope, subsampled
 
 
-def _bootstrap(parts, coefs, const, *, confidence, n_resamples, seed):
-    """Percentile CI of ``const + sum_k coef_k * mean(part_k)``, each part resampled on its own."""
-    rng = np.random.default_rng([seed, 11])
-    stats = np.full(n_resamples, float(const))
-    for part, c in zip(parts, coefs):
-        chunk = max(1, 2_000_000 // len(part))  # bounded memory: at most ~16 MB of indices
-        for i in range(0, n_resamples, chunk):
-            idx = rng.integers(0, len(part), size=(min(chunk, n_resamples - i), len(part)))
-            stats[i:i + len(idx)] += c * part[idx].mean(axis=1)
-    alpha = (1 - confidence) / 2
-    lo, hi = np.quantile(stats, [alpha, 1 - alpha])
-    return float(lo), float(hi)
+def _bootstrap(parts, coefs, const, *, confidence, n_resamples, ci_method, seed):
+    """CI of ``const + sum_k coef_k * mean(part_k)`` by :func:`scipy.stats.bootstrap`, each part
+    resampled on its own (a k-sample statistic, ``paired=False``)."""
+    def statistic(*samples, axis=-1):
+        return const + sum(c * s.mean(axis=axis) for s, c in zip(samples, coefs))
+
+    with np.errstate(over="ignore"):  # its standard error squares values near 1e300
+        res = scipy.stats.bootstrap(
+            tuple(parts), statistic, n_resamples=n_resamples, confidence_level=confidence,
+            method="BCa" if ci_method == "bca" else "percentile", paired=False,
+            vectorized=True, batch=max(1, 2_000_000 // max(len(p) for p in parts)),
+            rng=np.random.default_rng([seed, 11]))  # batch: ~16 MB of indices at a time
+    return float(res.confidence_interval.low), float(res.confidence_interval.high)
+
+
+def _finite_estimate(value: float, lo: float, hi: float, what: str) -> None:
+    """A returned estimate is finite, or this says why not."""
+    if not all(math.isfinite(v) for v in (value, lo, hi)):
+        raise ValueError(f"the {what} read from the trained network is not finite (value "
+                         f"{value!r}, interval [{lo!r}, {hi!r}]): the fit overflowed; try a "
+                         f"smaller lr_d or rescale the data")
 
 
 class _Threads:
@@ -194,14 +268,6 @@ class _Threads:
             torch.set_num_threads(self.saved)
 
 
-def _exact_w1(xr: np.ndarray, xg: np.ndarray) -> float:
-    from divgan.wasserstein import wasserstein_1d, wasserstein_distance
-
-    if xr.shape[1] == 1:
-        return float(wasserstein_1d(xr[:, 0], xg[:, 0]))
-    return float(wasserstein_distance(xr, xg))
-
-
 def _sigma_product(net: nn.Module) -> float:
     """Product of the exact spectral norms of the (effective) weights of every Linear layer."""
     prod = 1.0
@@ -212,37 +278,19 @@ def _sigma_product(net: nn.Module) -> float:
     return prod
 
 
-def _settings(kind, steps, seed, batch_size, hidden, num_threads):
-    steps = _DEFAULT_STEPS[kind] if steps is None else check_positive_int(steps, "steps")
-    check_positive_int(batch_size, "batch_size")
-    check_positive_int(seed, "seed", minimum=0)
-    hidden = tuple(hidden)
-    for h in hidden:
-        check_positive_int(h, "hidden width")
-    if num_threads is not None:
-        check_positive_int(num_threads, "num_threads")
-    return steps, int(seed), hidden
-
-
-def _check_method(method) -> str:
-    if method not in _METHODS:
-        raise ValueError(f"method must be one of {_METHODS}, got {method!r}")
-    return method
-
-
-_CAVEATS = {
-    "gp": ("de-biased: the penalised critic's dual value overestimates W1 (about 1.05x at "
-           "N(0,1) vs N(1,1), lambda = 10); value = dual - 2*lambda*penalty (both held out), "
-           "exact at the penalised optimum in 1-D, first order in 1/lambda in general; raw dual "
-           "value in diagnostics['raw_value']"),
-    "sn": ("dual value of a spectrally normalised critic divided by the product of its layers' "
-           "exact spectral norms: a 1-Lipschitz critic, so a lower bound on W1 in expectation"),
-    "clip": ("weight clipping gives K*W1 for an unknown K (diagnostics['raw_value']); value = raw "
-             "/ the critic's largest measured slope: a valid but loose lower bound on the "
-             "held-out samples' exact W1"),
-}
-_KINDS = {"gp": ("debiased", False), "sn": ("lower_bound", True),
-          "clip": ("rescaled_lower_bound", True)}
+def _read_critic(net, method: str, r_te, g_te, *, seed, settings: CriticSettings):
+    """Held-out terms of a critic's W1 value (``value = sum_k coef_k * mean(part_k)``) and the
+    diagnostics, by the registered method's ``read``."""
+    norms, slope, subsampled = _lipschitz(net, r_te, g_te, np.random.default_rng([seed, 13]))
+    critic = CRITIC_METHODS[method]
+    with torch.no_grad():
+        fake = critic.fake_scores(net, torch.as_tensor(g_te), torch.as_tensor(r_te)).numpy()
+    held = HeldOut(scores_real=_scores(net, r_te), scores_fake=fake,
+                   grad_norms=norms, slope=slope,
+                   sigma_product=_sigma_product(net))
+    parts, coefs, diag = critic.read(held, settings)
+    diag["pairs_subsampled"] = float(subsampled)
+    return parts, coefs, diag
 
 
 def _without_parametrizations(net):
@@ -264,34 +312,3 @@ def _without_parametrizations(net):
         for name, value in fixed.items():
             mod.register_parameter(name, nn.Parameter(value))
     return net
-
-
-def _critic_parts(net, method, r_te, g_te, *, seed, gp_weight, one_sided):
-    """Held-out terms of a critic's W1 estimate: ``value = sum_k coef_k * mean(part_k)``, and the
-    diagnostics. gp: dual value minus 2 lambda times the penalty; sn, clip: the dual value divided
-    by the product of spectral norms, resp. the largest measured slope."""
-    fr, fg = _scores(net, r_te), _scores(net, g_te)
-    norms, slope, subsampled = _lipschitz(net, r_te, g_te, np.random.default_rng([seed, 13]))
-    sigma = _sigma_product(net) if method == "sn" else None
-    raw = float(fr.mean() - fg.mean())
-    lip = max(float(norms.max()), slope)
-    diag = {"raw_value": raw, "lipschitz_gradient": float(norms.max()), "lipschitz_pairs": slope,
-            "mean_gradient_norm": float(norms.mean()), "pairs_subsampled": float(subsampled)}
-    if method == "gp":
-        gap = norms - 1.0
-        pen = (np.maximum(gap, 0.0) if one_sided else gap) ** 2
-        pen_terms = pen.mean(axis=0)  # one term per held-out (real, fake) pair
-        diag.update(penalty=float(pen_terms.mean()), gp_weight=gp_weight)
-        parts, coefs = [fr, fg, pen_terms], [1.0, -1.0, -2.0 * gp_weight]
-    else:
-        if method == "sn":
-            denom = sigma
-            diag["sigma_product"] = sigma
-        else:
-            denom = lip
-            diag["lipschitz"] = lip
-        if not denom > 0:
-            raise RuntimeError(f"the trained {method} critic is constant on the held-out samples "
-                               f"(largest slope {denom}); no W1 estimate can be read from it")
-        parts, coefs = [fr, fg], [1.0 / denom, -1.0 / denom]
-    return parts, coefs, diag

@@ -1,9 +1,10 @@
 r"""Samplers for the training loops: the lecture's toy data, mixtures, lines, digits.
 
-Every sampler takes the number of points and an explicit :class:`torch.Generator` (or an
-int seed) and returns a float32 tensor of shape ``(n, d)`` on the CPU; nothing here touches
-torch's global random state. The training loops draw on the CPU and move the batch to the
-device, so a run's data stream is the same on every device and is fixed by the generator
+Every sampler takes the number of points and ``seed``: a :class:`torch.Generator` (whose
+stream continues), or a seed of the package's convention (None, an int >= 0, a numpy
+SeedSequence or Generator), and returns a float32 tensor of shape ``(n, d)`` on the CPU;
+nothing here touches torch's global random state. The training loops draw on the CPU and move the batch to the
+device, so a run's data stream is the same on every device and is fixed by the torch generator
 state alone (which the checkpoints save).
 
 * :func:`sample_normal`: the lecture's real data :math:`\mathcal N(-1, 1)` (L20).
@@ -27,6 +28,7 @@ from dataclasses import dataclass, field
 import torch
 
 from divgan._validation import check_positive_int, check_real
+from divgan.gan._runtime import torch_generator
 
 __all__ = [
     "DATA_NAMES",
@@ -34,7 +36,6 @@ __all__ = [
     "DataSampler",
     "DigitsData",
     "array_sampler",
-    "as_generator",
     "load_digits_data",
     "make_sampler",
     "sample_digits",
@@ -48,20 +49,15 @@ __all__ = [
 LATENT_KINDS = ("uniform", "normal")
 
 
-def as_generator(generator: torch.Generator | int) -> torch.Generator:
-    """A CPU :class:`torch.Generator`: returned as is, or seeded from an int seed."""
-    if isinstance(generator, torch.Generator):
-        if generator.device.type != "cpu":
-            raise ValueError(f"samplers draw on the CPU; got a generator on {generator.device}")
-        return generator
-    if isinstance(generator, bool) or not isinstance(generator, int):
-        raise TypeError(f"generator must be a torch.Generator or an int seed, got {generator!r}")
-    if generator < 0:
-        raise ValueError(f"seed must be >= 0, got {generator}")
-    return torch.Generator().manual_seed(generator)
+def _cpu_generator(seed) -> torch.Generator:
+    """A CPU :class:`torch.Generator` from ``seed`` (:func:`~divgan.gan._runtime.torch_generator`)."""
+    g = torch_generator(seed)
+    if g.device.type != "cpu":
+        raise ValueError(f"samplers draw on the CPU; got a torch.Generator on {g.device}")
+    return g
 
 
-def sample_normal(n: int, generator: torch.Generator | int, *, mean: float = -1.0,
+def sample_normal(n: int, seed, *, mean: float = -1.0,
                   std: float = 1.0) -> torch.Tensor:
     r"""The lecture's real data: ``n`` draws of :math:`\mathcal N(\mu, \sigma^2)`, shape ``(n, 1)``.
 
@@ -76,8 +72,8 @@ def sample_normal(n: int, generator: torch.Generator | int, *, mean: float = -1.
     ----------
     n : int
         Number of samples (>= 1).
-    generator : torch.Generator or int
-        The randomness (a CPU generator, or a seed).
+    seed : torch.Generator, int, numpy SeedSequence or Generator, or None
+        The randomness (a CPU torch generator, used as is, or a seed).
     mean, std : float
         :math:`\mu` and :math:`\sigma > 0`.
 
@@ -96,11 +92,11 @@ def sample_normal(n: int, generator: torch.Generator | int, *, mean: float = -1.
     n = check_positive_int(n, "n")
     mean = check_real(mean, "mean")
     std = check_real(std, "std", positive=True)
-    g = as_generator(generator)
+    g = _cpu_generator(seed)
     return mean + std * torch.randn((n, 1), generator=g)
 
 
-def sample_latent(n: int, dim: int, generator: torch.Generator | int, *,
+def sample_latent(n: int, dim: int, seed, *,
                   kind: str = "uniform") -> torch.Tensor:
     r"""Generator noise / AAE prior: ``(n, dim)`` draws of :math:`U(0, 1)^d` or :math:`\mathcal N(0, I_d)`.
 
@@ -116,7 +112,7 @@ def sample_latent(n: int, dim: int, generator: torch.Generator | int, *,
     """
     n = check_positive_int(n, "n")
     dim = check_positive_int(dim, "dim")
-    g = as_generator(generator)
+    g = _cpu_generator(seed)
     if kind == "uniform":
         return torch.rand((n, dim), generator=g)
     if kind == "normal":
@@ -129,7 +125,7 @@ def _mixture(n: int, centres: torch.Tensor, std: float, g: torch.Generator) -> t
     return centres[idx] + std * torch.randn((n, centres.shape[1]), generator=g)
 
 
-def sample_ring(n: int, generator: torch.Generator | int, *, modes: int = 8, radius: float = 2.0,
+def sample_ring(n: int, seed, *, modes: int = 8, radius: float = 2.0,
                 std: float = 0.02) -> torch.Tensor:
     r"""Equal-weight Gaussian mixture with ``modes`` modes on a circle, shape ``(n, 2)``.
 
@@ -158,10 +154,10 @@ def sample_ring(n: int, generator: torch.Generator | int, *, modes: int = 8, rad
     std = check_real(std, "std", positive=True)
     angles = 2 * math.pi * torch.arange(modes, dtype=torch.float64) / modes
     centres = (radius * torch.stack([angles.cos(), angles.sin()], dim=1)).float()
-    return _mixture(n, centres, std, as_generator(generator))
+    return _mixture(n, centres, std, _cpu_generator(seed))
 
 
-def sample_grid(n: int, generator: torch.Generator | int, *, side: int = 5, spacing: float = 2.0,
+def sample_grid(n: int, seed, *, side: int = 5, spacing: float = 2.0,
                 std: float = 0.05) -> torch.Tensor:
     r"""Equal-weight Gaussian mixture on a ``side`` x ``side`` grid (25 modes), shape ``(n, 2)``.
 
@@ -191,15 +187,15 @@ def sample_grid(n: int, generator: torch.Generator | int, *, side: int = 5, spac
     ticks = spacing * (torch.arange(side, dtype=torch.float64) - (side - 1) / 2)
     gx, gy = torch.meshgrid(ticks, ticks, indexing="ij")
     centres = torch.stack([gx.reshape(-1), gy.reshape(-1)], dim=1).float()
-    return _mixture(n, centres, std, as_generator(generator))
+    return _mixture(n, centres, std, _cpu_generator(seed))
 
 
-def sample_lines(n: int, generator: torch.Generator | int, *, theta: float = 0.0) -> torch.Tensor:
+def sample_lines(n: int, seed, *, theta: float = 0.0) -> torch.Tensor:
     r"""Points :math:`(\theta, y)`, :math:`y \sim U(0, 1)`, on the lecture's segment, shape ``(n, 2)``.
 
     At ``theta = 0`` this is the lecture's P; at :math:`\theta \neq 0` its Q (L13). The draw is
-    :func:`divgan.theory.sample_parallel_lines` with a numpy seed taken from ``generator`` (so the
-    torch generator's state alone fixes the output).
+    :func:`divgan.theory.sample_parallel_lines` with a numpy seed drawn from ``seed`` (so a torch
+    generator's state alone fixes the output).
 
     Examples
     --------
@@ -212,9 +208,8 @@ def sample_lines(n: int, generator: torch.Generator | int, *, theta: float = 0.0
 
     n = check_positive_int(n, "n")
     theta = check_real(theta, "theta")
-    g = as_generator(generator)
-    seed = int(torch.randint(0, 2**62, (1,), generator=g))
-    _, q = sample_parallel_lines(theta, n, rng=seed)
+    g = _cpu_generator(seed)
+    _, q = sample_parallel_lines(theta, n, rng=int(torch.randint(0, 2**62, (1,), generator=g)))
     return torch.from_numpy(q).float()
 
 
@@ -254,7 +249,7 @@ def load_digits_data() -> DigitsData:
     return _digits()
 
 
-def sample_digits(n: int, generator: torch.Generator | int) -> torch.Tensor:
+def sample_digits(n: int, seed) -> torch.Tensor:
     """``n`` digits drawn uniformly with replacement, shape ``(n, 64)``, values in [0, 1].
 
     Examples
@@ -265,12 +260,12 @@ def sample_digits(n: int, generator: torch.Generator | int) -> torch.Tensor:
     """
     n = check_positive_int(n, "n")
     images = _digits().images
-    idx = torch.randint(images.shape[0], (n,), generator=as_generator(generator))
+    idx = torch.randint(images.shape[0], (n,), generator=_cpu_generator(seed))
     return images[idx]
 
 
-def _sample_rows(n: int, generator: torch.Generator | int, *, rows: torch.Tensor) -> torch.Tensor:
-    idx = torch.randint(rows.shape[0], (n,), generator=as_generator(generator))
+def _sample_rows(n: int, seed, *, rows: torch.Tensor) -> torch.Tensor:
+    idx = torch.randint(rows.shape[0], (n,), generator=_cpu_generator(seed))
     return rows[idx]
 
 
@@ -286,7 +281,7 @@ DATA_NAMES = tuple(_SAMPLERS)
 
 @dataclass(frozen=True)
 class DataSampler:
-    """A named real-data sampler: ``sampler(n, generator)`` returns a float32 ``(n, dim)`` tensor.
+    """A named real-data sampler: ``sampler(n, seed)`` returns a float32 ``(n, dim)`` tensor.
 
     Build one with :func:`make_sampler`. ``params`` are the keyword arguments of the sampler
     function (e.g. ``{"mean": -1.0, "std": 1.0}`` for ``"normal"``).
@@ -297,8 +292,8 @@ class DataSampler:
     params: Mapping[str, object] = field(default_factory=dict)
     fn: Callable[..., torch.Tensor] = field(default=sample_normal, repr=False, compare=False)
 
-    def __call__(self, n: int, generator: torch.Generator | int) -> torch.Tensor:
-        return self.fn(n, generator, **self.params)
+    def __call__(self, n: int, seed) -> torch.Tensor:
+        return self.fn(n, seed, **self.params)
 
 
 def make_sampler(name: str, params: Mapping[str, object] | None = None) -> DataSampler:

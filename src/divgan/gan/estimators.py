@@ -1,61 +1,52 @@
 r"""Trained-network estimators of JS and W1, checked against the exact values.
 
-A fresh discriminator (for JS, L7) or critic (for W1, L15-L17) is trained on one half of the
-samples and read on the other half; the confidence interval is a percentile bootstrap over the
-held-out half. What each number really is (measured, see ``/work/shared/ESTIMATORS.md``):
+A fresh discriminator (for JS, L7) or critic (for W1, L15-L17) is trained on one part of the
+samples and read on the held-out part; the confidence interval is a bootstrap
+(:func:`scipy.stats.bootstrap`, real and fake resampled separately) over the held-out part.
+What each number is (the measured accuracy is in the documentation):
 
 * ``estimate_js``: :math:`\tfrac12(\mathbb{E}\log D(x_r) + \mathbb{E}\log(1 - D(x_g)) + \log 4)`,
   a lower bound on JS for *any* fixed D, tight at :math:`D^*`. No clamping, no label smoothing.
-* ``estimate_wasserstein(method="gp")``: a penalised critic overestimates W1 even at its optimum
-  (1.05·W1 at N(0,1) vs N(1,1), λ = 10); the default value is the first-order de-biased
-  :math:`V - 2\lambda P` (dual value minus twice the weighted held-out penalty), exact in 1-D.
-* ``method="sn"``: spectral normalisation; the held-out dual value is divided by the product of the
-  layers' *exact* spectral norms, so the critic read is 1-Lipschitz and the value a lower bound.
-  The bound is tight for a shift (f* linear: 0.9998-1.0000 of W1) but loose where the optimal
-  critic bends: for N(0, 1) vs N(0, 0.5^2) f* is V-shaped, the product of layer norms over-counts
-  the slope (``abs(x) = relu(x) + relu(-x)`` has norm product 2) and the value was 0.55 of W1.
-* ``method="clip"``: the lecture's weight clipping (c = 0.01) gives :math:`K\cdot W_1` for an
-  unknown K; the value is the dual value divided by the critic's largest measured slope, a
-  valid but loose lower bound on the held-out samples' exact W1 (the raw value is kept).
+* ``estimate_wasserstein``: a critic method of the registry :mod:`divgan.gan.critics`:
+  ``"gp"`` (a penalised critic overestimates W1 even at its optimum; the value is the
+  first-order de-biased :math:`V - 2\lambda P`, exact in 1-D), ``"sn"`` (dual value divided by
+  the product of the layers' exact spectral norms: a lower bound, tight where the optimal
+  critic is linear, loose where it bends) and ``"clip"`` (the lecture's weight clipping, L17,
+  which gives :math:`K\cdot W_1` for an unknown K; the value is divided by the critic's largest
+  measured slope: a valid but loose lower bound) and ``"ctransform"`` (fakes scored by the
+  c-transform over the real points; the held-out value is a feasible dual of the held-out
+  samples' optimal transport, so a certified lower bound of their exact W1).
 
-Measured here (N(0,1) vs N(mu,1), 20 000 points per side, default settings, ratio to the exact
-W1 of the held-out samples): gp 1.0025 (mu = 1) and 0.99998 (mu = 4), raw dual values 1.050 and
-1.201; sn 1.0000 and 1.0000; clip 0.85 and 0.93 (raw K*W1 with K ~ 2e-3). Parallel lines
-(4000 points): gp 0.4999, 0.2499, 0.0996 at theta = 0.5, 0.25, 0.1 while JS stays ~0.6928.
-
-Scaling: inputs are centred and divided by one scalar ``s`` inside the network, and a critic's
-output is multiplied back by ``s`` (:math:`f(x) = s\,g((x - m)/s)`), so slopes, penalties and
-values are all in the units of the data.
+Scaling: the networks see centred data divided by one scalar ``s``, and a critic's output is
+multiplied back by ``s`` (:math:`f(x) = s\,g((x - m)/s)`), so slopes, penalties and values are
+all in the units of the data. A fit whose loss or weights stop being finite raises
+:class:`~divgan.gan.checkpoint.TrainingDivergedError`; a returned estimate is always finite.
 """
 from __future__ import annotations
 
-import copy
 import math
-from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
-from types import MappingProxyType
 
 import numpy as np
 from torch import nn
 
-from divgan._validation import as_points, check_fraction, check_positive_int, check_real
+from divgan._validation import as_points, seed_to_int
 from divgan.gan._fitting import (
-    _CAVEATS,
-    _KINDS,
     _bootstrap,
-    _check_method,
+    _check_ci,
     _cpu64,
-    _critic_parts,
-    _exact_w1,
+    _finite_estimate,
     _fit,
     _lipschitz,
     _points_pair,
+    _read_critic,
     _scores,
     _settings,
     _split,
     _Threads,
-    _without_parametrizations,
 )
+from divgan.gan._results import CriticCheck, Estimate, PotentialComparison
+from divgan.gan._runtime import exact_w1
+from divgan.gan.critics import CriticSettings, get_critic_method
 
 __all__ = [
     "CriticCheck",
@@ -70,108 +61,8 @@ __all__ = [
 ]
 
 
-# --------------------------------------------------------------------------- results
-@dataclass(frozen=True)
-class Estimate:
-    """A trained-network estimate of JS or W1 on held-out samples.
-
-    Attributes
-    ----------
-    value, ci_low, ci_high : float
-        The estimate and its percentile-bootstrap interval, in the quantity's units (nats for
-        JS, data units for W1).
-    quantity : {"js", "wasserstein"}
-    method : {"discriminator", "gp", "sn", "clip"}
-    kind : {"lower_bound", "debiased", "rescaled_lower_bound"}
-        What ``value`` is; ``is_lower_bound`` and ``caveat`` say it again, plainly.
-    diagnostics : Mapping[str, float]
-        Raw dual value, penalty, measured Lipschitz constants, BCEs and the like.
-    steps, seed, device, n_train, n_test, confidence
-        How it was obtained.
-    network : torch.nn.Module
-        The trained discriminator (logits) or critic, on raw inputs.
-    held_out : (numpy.ndarray, numpy.ndarray)
-        Indices of the held-out real and fake samples, to compare with the exact value on
-        the very samples the estimate was read on.
-
-    Notes
-    -----
-    ``diagnostics`` is a read-only view of the estimate's own copy. An ``Estimate`` pickles
-    (``diagnostics`` travels as a plain dict). A spectrally normalised critic's layers are
-    pickled as the fixed weights they evaluate to: the loaded network gives the same scores,
-    but is no longer re-normalised if trained further (``copy.deepcopy`` keeps them as they are).
-    """
-
-    value: float
-    ci_low: float
-    ci_high: float
-    quantity: str
-    method: str
-    kind: str
-    is_lower_bound: bool
-    caveat: str
-    diagnostics: Mapping[str, float]
-    steps: int
-    seed: int
-    device: str
-    n_train: int
-    n_test: int
-    confidence: float
-    network: nn.Module | None = field(default=None, repr=False, compare=False)
-    held_out: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False,
-                                                           compare=False)
-
-    def __post_init__(self):
-        object.__setattr__(self, "diagnostics", MappingProxyType(dict(self.diagnostics)))
-
-    def __reduce__(self):  # neither a mappingproxy nor a parametrised layer pickles (Notes)
-        values = {f.name: getattr(self, f.name) for f in fields(self)}
-        values.update(diagnostics=dict(self.diagnostics),
-                      network=_without_parametrizations(self.network))
-        return (type(self), tuple(values.values()))
-
-    def __copy__(self):
-        return type(self)(**{f.name: getattr(self, f.name) for f in fields(self)})
-
-    def __deepcopy__(self, memo):
-        values = {f.name: copy.deepcopy(getattr(self, f.name), memo) for f in fields(self)
-                  if f.name != "diagnostics"}
-        return type(self)(diagnostics=dict(self.diagnostics), **values)
-
-    def summary(self) -> str:
-        """One line: value, CI, method and kind."""
-        name = "JS" if self.quantity == "js" else "W1"
-        pct = round(100 * self.confidence)
-        return (f"{name} ~ {self.value:.6g}  ({pct}% CI [{self.ci_low:.6g}, {self.ci_high:.6g}]; "
-                f"{self.method}, {self.kind})")
-
-
-@dataclass(frozen=True)
-class CriticCheck:
-    """A critic's dual value on two samples against the exact W1 of the same samples."""
-
-    dual_value: float
-    exact: float
-    gap: float
-    ratio: float
-    lipschitz_gradient: float
-    lipschitz_pairs: float
-    rescaled_value: float
-
-
-@dataclass(frozen=True)
-class PotentialComparison:
-    """A 1-D critic and the exact Kantorovich potential on a grid, both centred (mean zero)."""
-
-    x: np.ndarray
-    critic: np.ndarray
-    potential: np.ndarray
-    max_abs_error: float
-    rms_error: float
-
-
 # --------------------------------------------------------------------------- public API
-def fit_discriminator(x_real, x_fake, *, steps=None, device="auto", seed=0, lr=None,
+def fit_discriminator(x_real, x_fake, *, steps=None, device="auto", seed=0, lr_d=None,
                       batch_size=256, hidden=(64, 64), num_threads=1) -> nn.Module:
     r"""Train a fresh GAN discriminator on all of ``x_real`` (label 1) and ``x_fake`` (label 0).
 
@@ -180,8 +71,9 @@ def fit_discriminator(x_real, x_fake, *, steps=None, device="auto", seed=0, lr=N
         \max_D\ \mathbb{E}_{x\sim p_r}\log D(x) + \mathbb{E}_{x\sim p_g}\log(1 - D(x)),
         \qquad D^* = \frac{p_r}{p_r + p_g}
 
-    Serves L4-L5 (the trained D approaches :math:`D^*`). Adam (lr 1e-3, betas (0.5, 0.999)),
-    batches of ``batch_size`` drawn with replacement, no clamping, no label smoothing.
+    Serves L4-L5 (the trained D approaches :math:`D^*`). Adam (``lr_d`` default 1e-3, betas
+    (0.5, 0.999)), batches of ``batch_size`` drawn with replacement, no clamping, no label
+    smoothing. ``seed``: None, an int >= 0, a numpy SeedSequence or Generator.
 
     Returns
     -------
@@ -199,14 +91,15 @@ def fit_discriminator(x_real, x_fake, *, steps=None, device="auto", seed=0, lr=N
     True
     """
     xr, xg = _points_pair(x_real, x_fake)
-    steps, seed, hidden = _settings("js", steps, seed, batch_size, hidden, num_threads)
+    steps, seed, hidden, lr_d = _settings("js", steps, seed, batch_size, hidden, num_threads,
+                                          lr_d)
     with _Threads(num_threads):
-        return _fit(xr, xg, kind="js", steps=steps, lr=lr, batch_size=batch_size, hidden=hidden,
-                    gp_weight=0.0, one_sided=True, clip_value=0.0, device=device, seed=seed)
+        return _fit(xr, xg, method="js", steps=steps, lr_d=lr_d, batch_size=batch_size,
+                    hidden=hidden, settings=None, device=device, seed=seed)
 
 
-def fit_critic(x_real, x_fake, *, method="gp", steps=None, device="auto", seed=0, lr=None,
-               batch_size=256, hidden=(64, 64), gp_weight=10.0, one_sided=True,
+def fit_critic(x_real, x_fake, *, method="gp", steps=None, device="auto", seed=0, lr_d=None,
+               batch_size=256, hidden=(64, 64), gp_weight=10.0, gp_one_sided=True,
                clip_value=0.01, num_threads=1) -> nn.Module:
     r"""Train a fresh WGAN critic on all of ``x_real`` and ``x_fake``.
 
@@ -216,12 +109,15 @@ def fit_critic(x_real, x_fake, *, method="gp", steps=None, device="auto", seed=0
         \;\big[-\ \lambda\,\mathbb{E}_{\hat x}\max(0, \|\nabla f(\hat x)\| - 1)^2
         \text{ for "gp"}\big]
 
-    Serves L15-L17. ``"gp"``: Adam (lr 1e-3, betas (0.5, 0.9)), λ = ``gp_weight``, the
-    one-sided penalty by default (the two-sided one trapped 2 of 6 1-D critics at slope -1,
-    value -W1; ``one_sided=False`` restores it; retrying other seeds is the other remedy).
-    ``"sn"``: spectrally normalised layers, same optimiser. ``"clip"``: the lecture's
-    clipping to :math:`[-c, c]` after every RMSProp step (lr 5e-5), which is K-Lipschitz for an
-    unknown K. The returned critic maps raw inputs ``(n, d)`` to scores ``(n,)``.
+    Serves L15-L17. The methods are those of :data:`divgan.gan.critics.CRITIC_METHODS`:
+    ``"gp"``: Adam (``lr_d`` default 1e-3, betas (0.5, 0.9)), λ = ``gp_weight``, the one-sided
+    penalty by default (the two-sided one can trap a 1-D critic at slope -1, value -W1;
+    ``gp_one_sided=False`` restores it). ``"sn"``: spectrally normalised layers, same optimiser.
+    ``"clip"``: the lecture's clipping to :math:`[-c, c]` (``clip_value``) after every RMSProp
+    step (default lr 5e-5), which is K-Lipschitz for an unknown K. ``"ctransform"``: no
+    constraint; fakes are scored by :math:`\max_i f(x_i) - \|x_i - y\|` over the real batch
+    (the c-transform, Mallasto et al.), Adam as for gp. The returned critic maps raw inputs
+    ``(n, d)`` to scores ``(n,)`` (for ctransform, its scores of real points).
 
     Examples
     --------
@@ -234,19 +130,19 @@ def fit_critic(x_real, x_fake, *, method="gp", steps=None, device="auto", seed=0
     1.1
     """
     xr, xg = _points_pair(x_real, x_fake)
-    method = _check_method(method)
-    steps, seed, hidden = _settings(method, steps, seed, batch_size, hidden, num_threads)
-    gp_weight = check_real(gp_weight, "gp_weight", positive=True)
-    clip_value = check_real(clip_value, "clip_value", positive=True)
+    get_critic_method(method)
+    steps, seed, hidden, lr_d = _settings(method, steps, seed, batch_size, hidden, num_threads,
+                                          lr_d)
+    settings = CriticSettings(gp_weight=gp_weight, gp_one_sided=gp_one_sided,
+                              clip_value=clip_value)
     with _Threads(num_threads):
-        return _fit(xr, xg, kind=method, steps=steps, lr=lr, batch_size=batch_size,
-                    hidden=hidden, gp_weight=gp_weight, one_sided=bool(one_sided),
-                    clip_value=clip_value, device=device, seed=seed)
+        return _fit(xr, xg, method=method, steps=steps, lr_d=lr_d, batch_size=batch_size,
+                    hidden=hidden, settings=settings, device=device, seed=seed)
 
 
 def estimate_js(x_real, x_fake, *, steps=None, device="auto", seed=0, test_fraction=0.5,
-                confidence=0.95, n_resamples=1000, lr=None, batch_size=256, hidden=(64, 64),
-                num_threads=1) -> Estimate:
+                confidence=0.95, n_resamples=1000, ci_method="percentile", lr_d=None,
+                batch_size=256, hidden=(64, 64), num_threads=1) -> Estimate:
     r"""Jensen-Shannon divergence (nats) from a discriminator trained on half the samples.
 
     .. math::
@@ -263,15 +159,20 @@ def estimate_js(x_real, x_fake, *, steps=None, device="auto", seed=0, test_fract
     x_real, x_fake : array_like or torch.Tensor
         Samples, shape ``(n,)`` or ``(n, d)`` (same ``d``); at least 4 each.
     steps : int, optional
-        Adam steps (default 1000: within 1% on equal-variance Gaussians).
+        Adam steps (default 1000).
     device : {"auto", "cpu", "cuda"}
         ``"auto"`` uses CUDA when present.
-    seed : int
+    seed : None, int, numpy.random.SeedSequence or numpy.random.Generator
         Seeds the split, the initialisation, the batches and the bootstrap.
     test_fraction : float
         Share of each sample held out for the estimate.
     confidence, n_resamples : float, int
-        Percentile bootstrap over the held-out samples (real and fake resampled separately).
+        Bootstrap over the held-out samples (real and fake resampled separately).
+    ci_method : {"percentile", "bca"}
+        The bootstrap interval of :func:`scipy.stats.bootstrap` (``"bca"``: bias-corrected and
+        accelerated).
+    lr_d : float, optional
+        Adam's learning rate (default 1e-3).
     num_threads : int or None
         torch threads during the fit (restored afterwards); ``None`` leaves them alone.
 
@@ -280,6 +181,11 @@ def estimate_js(x_real, x_fake, *, steps=None, device="auto", seed=0, test_fract
     Estimate
         ``kind="lower_bound"``; diagnostics ``bce_real``, ``bce_fake``, ``accuracy``;
         ``network`` is the trained discriminator (logits).
+
+    Raises
+    ------
+    TrainingDivergedError
+        The fit's loss or weights stopped being finite (e.g. far too large ``lr_d``).
 
     References
     ----------
@@ -296,25 +202,30 @@ def estimate_js(x_real, x_fake, *, steps=None, device="auto", seed=0, test_fract
     (0.69, 'lower_bound')
     """
     xr, xg = _points_pair(x_real, x_fake)
-    steps, seed, hidden = _settings("js", steps, seed, batch_size, hidden, num_threads)
-    confidence = check_fraction(confidence, "confidence")
-    n_resamples = check_positive_int(n_resamples, "n_resamples", minimum=10)
+    steps, seed, hidden, lr_d = _settings("js", steps, seed, batch_size, hidden, num_threads,
+                                          lr_d)
+    confidence, n_resamples = _check_ci(confidence, n_resamples, ci_method)
     (r_tr, r_te, r_idx), (g_tr, g_te, g_idx) = _split(xr, xg, test_fraction, seed)
     with _Threads(num_threads):
-        model = _fit(r_tr, g_tr, kind="js", steps=steps, lr=lr, batch_size=batch_size,
-                     hidden=hidden, gp_weight=0.0, one_sided=True, clip_value=0.0,
-                     device=device, seed=seed)
+        model = _fit(r_tr, g_tr, method="js", steps=steps, lr_d=lr_d, batch_size=batch_size,
+                     hidden=hidden, settings=None, device=device, seed=seed)
         net = _cpu64(model)
         lr_, lg = _scores(net, r_te), _scores(net, g_te)
     log_d_real = -np.logaddexp(0.0, -lr_)  # log sigma(l), stable
     log_1m_d_fake = -np.logaddexp(0.0, lg)  # log(1 - sigma(l)), stable
-    value = 0.5 * (log_d_real.mean() + log_1m_d_fake.mean()) + math.log(2)
+    value = float(0.5 * (log_d_real.mean() + log_1m_d_fake.mean()) + math.log(2))
     lo, hi = _bootstrap([log_d_real, log_1m_d_fake], [0.5, 0.5], math.log(2),
-                        confidence=confidence, n_resamples=n_resamples, seed=seed)
+                        confidence=confidence, n_resamples=n_resamples, ci_method=ci_method,
+                        seed=seed)
+    _finite_estimate(value, lo, hi, "JS value")
+    if value < -math.log(2):  # JS is in [0, log 2] and a constant D = 1/2 scores 0
+        raise ValueError(f"the trained discriminator scores {value:.4g} on the held-out samples, "
+                         f"worse than a constant one (0) by more than log 2, the whole range of "
+                         f"JS: the fit failed; try a smaller lr_d or fewer steps")
     diag = {"bce_real": float(-log_d_real.mean()), "bce_fake": float(-log_1m_d_fake.mean()),
             "accuracy": float(0.5 * ((lr_ > 0).mean() + (lg < 0).mean()))}
     return Estimate(
-        value=float(value), ci_low=lo, ci_high=hi, quantity="js", method="discriminator",
+        value=value, ci_low=lo, ci_high=hi, quantity="js", method="discriminator",
         kind="lower_bound", is_lower_bound=True,
         caveat="held-out GAN value (L7): at most JS in expectation for any D, equal at D*",
         diagnostics=diag, steps=steps, seed=seed, device=str(model.shift.device),
@@ -323,9 +234,10 @@ def estimate_js(x_real, x_fake, *, steps=None, device="auto", seed=0, test_fract
 
 
 def estimate_wasserstein(x_real, x_fake, *, method="gp", steps=None, device="auto", seed=0,
-                         test_fraction=0.5, confidence=0.95, n_resamples=1000, lr=None,
-                         batch_size=256, hidden=(64, 64), gp_weight=10.0, one_sided=True,
-                         clip_value=0.01, num_threads=1) -> Estimate:
+                         test_fraction=0.5, confidence=0.95, n_resamples=1000,
+                         ci_method="percentile", lr_d=None, batch_size=256, hidden=(64, 64),
+                         gp_weight=10.0, gp_one_sided=True, clip_value=0.01,
+                         num_threads=1) -> Estimate:
     r"""W1 (Euclidean ground metric, data units) from a critic trained on half the samples.
 
     .. math::
@@ -336,21 +248,23 @@ def estimate_wasserstein(x_real, x_fake, *, method="gp", steps=None, device="aut
     optimal critic is steeper than 1 where the interpolates are sparse: in 1-D
     :math:`f' = 1 + (F_g - F_r)/(2\lambda\rho)`, so the dual value is
     :math:`V = W_1 + 2\lambda P` with :math:`P` the penalty, and the default value is
-    :math:`V - 2\lambda P`. See :func:`fit_critic` for the three methods and
-    ``Estimate.caveat`` for what each value is.
+    :math:`V - 2\lambda P`. See :func:`fit_critic` for the methods and ``Estimate.caveat`` for
+    what each value is.
 
     Parameters
     ----------
     x_real, x_fake : array_like or torch.Tensor
         Samples, shape ``(n,)`` or ``(n, d)`` (same ``d``); at least 4 each.
-    method : {"gp", "clip", "sn"}
-        Gradient penalty (de-biased, default), weight clipping (L17), spectral normalisation.
-    steps : int, optional
-        Optimiser steps (default 2000 for gp and sn, 1500 for clip, which saturates by ~1000).
-    device, seed, test_fraction, confidence, n_resamples, num_threads
+    method : {"gp", "sn", "clip", "ctransform"}
+        A registered critic method (:data:`divgan.gan.critics.CRITIC_METHODS`): gradient
+        penalty (de-biased, default), spectral normalisation, weight clipping (L17), c-transform.
+    steps, lr_d : int, float, optional
+        Optimiser steps and learning rate (defaults: 2000 and 1e-3 for gp, sn and ctransform,
+        1500 and 5e-5 for clip).
+    device, seed, test_fraction, confidence, n_resamples, ci_method, num_threads
         As in :func:`estimate_js`.
-    gp_weight, one_sided, clip_value
-        λ, the one-sided penalty, and the clipping bound c.
+    gp_weight, gp_one_sided, clip_value
+        λ (in the data's units), the one-sided penalty, and the clipping bound c.
 
     Returns
     -------
@@ -361,11 +275,20 @@ def estimate_wasserstein(x_real, x_fake, *, method="gp", steps=None, device="aut
         most 2000 points in N-D), ``mean_gradient_norm``, and ``penalty`` (gp),
         ``sigma_product`` (sn), ``lipschitz`` (the larger of the two, clip).
 
+    Raises
+    ------
+    TrainingDivergedError
+        The fit's loss or weights stopped being finite (e.g. far too large ``lr_d``).
+    ValueError
+        Bad input, or no finite value can be read from the trained critic.
+
     References
     ----------
     Arjovsky, Chintala, Bottou, "Wasserstein GAN", ICML 2017;
     Gulrajani et al., "Improved Training of Wasserstein GANs", NeurIPS 2017;
-    Miyato et al., "Spectral Normalization for GANs", ICLR 2018.
+    Miyato et al., "Spectral Normalization for GANs", ICLR 2018;
+    Mallasto, Montúfar, Gerolin, "How well do WGANs estimate the Wasserstein metric?", 2019
+    (the c-transform critic).
 
     Examples
     --------
@@ -378,29 +301,28 @@ def estimate_wasserstein(x_real, x_fake, *, method="gp", steps=None, device="aut
     (2.0, 'debiased')
     """
     xr, xg = _points_pair(x_real, x_fake)
-    method = _check_method(method)
-    steps, seed, hidden = _settings(method, steps, seed, batch_size, hidden, num_threads)
-    gp_weight = check_real(gp_weight, "gp_weight", positive=True)
-    clip_value = check_real(clip_value, "clip_value", positive=True)
-    confidence = check_fraction(confidence, "confidence")
-    n_resamples = check_positive_int(n_resamples, "n_resamples", minimum=10)
+    critic = get_critic_method(method)
+    steps, seed, hidden, lr_d = _settings(method, steps, seed, batch_size, hidden, num_threads,
+                                          lr_d)
+    settings = CriticSettings(gp_weight=gp_weight, gp_one_sided=gp_one_sided,
+                              clip_value=clip_value)
+    confidence, n_resamples = _check_ci(confidence, n_resamples, ci_method)
     (r_tr, r_te, r_idx), (g_tr, g_te, g_idx) = _split(xr, xg, test_fraction, seed)
     with _Threads(num_threads):
-        model = _fit(r_tr, g_tr, kind=method, steps=steps, lr=lr, batch_size=batch_size,
-                     hidden=hidden, gp_weight=gp_weight, one_sided=bool(one_sided),
-                     clip_value=clip_value, device=device, seed=seed)
-        parts, coefs, diag = _critic_parts(_cpu64(model), method, r_te, g_te, seed=seed,
-                                           gp_weight=gp_weight, one_sided=bool(one_sided))
+        model = _fit(r_tr, g_tr, method=method, steps=steps, lr_d=lr_d, batch_size=batch_size,
+                     hidden=hidden, settings=settings, device=device, seed=seed)
+        parts, coefs, diag = _read_critic(_cpu64(model), method, r_te, g_te, seed=seed,
+                                          settings=settings)
     value = float(sum(c * p.mean() for p, c in zip(parts, coefs)))
     lo, hi = _bootstrap(parts, coefs, 0.0, confidence=confidence, n_resamples=n_resamples,
-                        seed=seed)
-    kind, is_lb = _KINDS[method]
+                        ci_method=ci_method, seed=seed)
+    _finite_estimate(value, lo, hi, "W1 value")
     return Estimate(
-        value=value, ci_low=lo, ci_high=hi, quantity="wasserstein", method=method, kind=kind,
-        is_lower_bound=is_lb, caveat=_CAVEATS[method], diagnostics=diag,
-        steps=steps, seed=seed, device=str(model.shift.device), n_train=len(r_tr) + len(g_tr),
-        n_test=len(r_te) + len(g_te), confidence=confidence, network=model,
-        held_out=(r_idx, g_idx))
+        value=value, ci_low=lo, ci_high=hi, quantity="wasserstein", method=method,
+        kind=critic.kind, is_lower_bound=critic.is_lower_bound, caveat=critic.caveat,
+        diagnostics=diag, steps=steps, seed=seed, device=str(model.shift.device),
+        n_train=len(r_tr) + len(g_tr), n_test=len(r_te) + len(g_te), confidence=confidence,
+        network=model, held_out=(r_idx, g_idx))
 
 
 def check_critic(critic, x_real, x_fake, *, seed=0) -> CriticCheck:
@@ -424,7 +346,7 @@ def check_critic(critic, x_real, x_fake, *, seed=0) -> CriticCheck:
         a CPU copy).
     x_real, x_fake : array_like
         Samples, ``(n,)`` or ``(n, d)``; use samples the critic was not trained on.
-    seed : int
+    seed : None, int, numpy.random.SeedSequence or numpy.random.Generator
         Interpolation weights for the gradient norms.
 
     Returns
@@ -446,11 +368,11 @@ def check_critic(critic, x_real, x_fake, *, seed=0) -> CriticCheck:
     if not isinstance(critic, nn.Module):
         raise TypeError(f"critic must be a torch.nn.Module, got {type(critic).__name__}")
     xr, xg = _points_pair(x_real, x_fake)
-    check_positive_int(seed, "seed", minimum=0)
+    seed = seed_to_int(seed)
     net = _cpu64(critic)
     dual = float(_scores(net, xr).mean() - _scores(net, xg).mean())
     norms, slope, _ = _lipschitz(net, xr, xg, np.random.default_rng([seed, 17]))
-    exact = _exact_w1(xr, xg)
+    exact = exact_w1(xr, xg)
     lip = max(float(norms.max()), slope)
     return CriticCheck(
         dual_value=dual, exact=exact, gap=dual - exact,

@@ -10,6 +10,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from divgan._validation import check_real
+from divgan.gan._runtime import torch_generator
+
 __all__ = [
     "gan_value_from_logits",
     "discriminator_loss",
@@ -99,8 +102,8 @@ def gradient_penalty(
     real: torch.Tensor,
     fake: torch.Tensor,
     *,
-    one_sided: bool = False,
-    generator: torch.Generator | None = None,
+    gp_one_sided: bool = False,
+    seed=None,
 ) -> torch.Tensor:
     r"""Gradient penalty of Gulrajani et al. (2017), without the factor :math:`\lambda`.
 
@@ -109,11 +112,13 @@ def gradient_penalty(
         \mathbb{E}_{\hat x}\,(\|\nabla f(\hat x)\|_2 - 1)^2, \qquad
         \hat x = \epsilon x_r + (1 - \epsilon) x_g,\ \epsilon \sim U(0, 1) \text{ per sample}
 
-    ``one_sided=True`` penalises only slopes above 1, :math:`\max(0, \|\nabla f\| - 1)^2`
-    (measured here to avoid a 1-D critic trapped at slope -1). Norms are per sample and
+    ``gp_one_sided=True`` penalises only slopes above 1, :math:`\max(0, \|\nabla f\| - 1)^2`
+    (which keeps a 1-D critic from being trapped at slope -1). Norms are per sample and
     :math:`\sqrt{\cdot + 10^{-12}}` keeps the gradient finite at a zero gradient.
     The graph is kept (``create_graph=True``) so the penalty can be back-propagated.
-    It is the WGAN-GP alternative to the lecture's weight clipping (L17).
+    It is the WGAN-GP alternative to the lecture's weight clipping (L17). ``seed`` draws the
+    :math:`\epsilon`: a :class:`torch.Generator` (on the batch's device, its stream continues)
+    or a seed of the package's convention (None, an int >= 0, a numpy SeedSequence or Generator).
 
     Examples
     --------
@@ -129,23 +134,26 @@ def gradient_penalty(
     if real.shape != fake.shape:
         raise ValueError(f"real and fake batches must have the same shape, got {tuple(real.shape)} "
                          f"and {tuple(fake.shape)}")
+    if not isinstance(gp_one_sided, bool):
+        raise TypeError(f"gp_one_sided must be True or False, got {gp_one_sided!r}")
+    gen = torch_generator(seed, device=real.device)
     n = real.shape[0]
-    eps = torch.rand((n,) + (1,) * (real.dim() - 1), generator=generator,
-                     device=real.device if generator is None else generator.device,
+    eps = torch.rand((n,) + (1,) * (real.dim() - 1), generator=gen, device=gen.device,
                      dtype=real.dtype).to(real.device)
     x_hat = (eps * real.detach() + (1 - eps) * fake.detach()).requires_grad_(True)
     scores = critic(x_hat)
     (grad,) = torch.autograd.grad(scores.sum(), x_hat, create_graph=True)
     norms = torch.sqrt(grad.reshape(n, -1).pow(2).sum(dim=1) + 1e-12)
     gap = norms - 1.0
-    if one_sided:
+    if gp_one_sided:
         gap = torch.clamp(gap, min=0.0)
     return gap.pow(2).mean()
 
 
 @torch.no_grad()
-def clip_weights_(module: nn.Module, c: float = 0.01) -> None:
-    r"""Clip every parameter of ``module`` to :math:`[-c, c]` in place (the lecture's WGAN, L17, c = 0.01).
+def clip_weights_(module: nn.Module, clip_value: float = 0.01) -> None:
+    r"""Clip every parameter of ``module`` to :math:`[-c, c]`, :math:`c` = ``clip_value``, in
+    place (the lecture's WGAN, L17, c = 0.01).
 
     This keeps the critic K-Lipschitz for some unknown K, so its dual value is K·W1, not W1.
 
@@ -158,7 +166,8 @@ def clip_weights_(module: nn.Module, c: float = 0.01) -> None:
     >>> bool(layer.weight.abs().max() <= 0.01)
     True
     """
-    if not (c > 0):
-        raise ValueError(f"clip value c must be > 0, got {c!r}")
+    if not isinstance(module, nn.Module):
+        raise TypeError(f"module must be a torch.nn.Module, got {type(module).__name__}")
+    c = check_real(clip_value, "clip_value", positive=True)
     for param in module.parameters():
         param.clamp_(-c, c)

@@ -13,7 +13,7 @@ from torch import nn
 
 from divgan._validation import check_positive_int
 
-__all__ = ["MLP", "Generator", "Discriminator", "Critic", "Encoder", "Decoder"]
+__all__ = ["MLP", "Generator", "Discriminator", "Critic", "Encoder", "Decoder", "check_hidden"]
 
 _ACTIVATIONS = {
     "relu": nn.ReLU,
@@ -21,6 +21,27 @@ _ACTIVATIONS = {
     "tanh": nn.Tanh,
     "elu": nn.ELU,
 }
+
+
+def check_hidden(hidden, name: str = "hidden") -> tuple[int, ...]:
+    """Hidden-layer widths: a non-empty sequence of ints >= 1, returned as a tuple.
+
+    Examples
+    --------
+    >>> from divgan.gan.models import check_hidden
+    >>> check_hidden([64, 32])
+    (64, 32)
+    >>> check_hidden(5)
+    Traceback (most recent call last):
+    ...
+    TypeError: hidden must be a non-empty sequence of layer widths (ints >= 1), e.g. (64, 64); got 5
+    """
+    if isinstance(hidden, (str, bytes)) or not isinstance(hidden, Sequence):
+        raise TypeError(f"{name} must be a non-empty sequence of layer widths (ints >= 1), "
+                        f"e.g. (64, 64); got {hidden!r}")
+    if len(hidden) == 0:
+        raise ValueError(f"{name} must name at least one layer width, e.g. (64, 64); got {hidden!r}")
+    return tuple(check_positive_int(h, f"{name} width") for h in hidden)
 
 
 class MLP(nn.Module):
@@ -52,8 +73,7 @@ class MLP(nn.Module):
         super().__init__()
         check_positive_int(in_dim, "in_dim")
         check_positive_int(out_dim, "out_dim")
-        for h in hidden:
-            check_positive_int(h, "hidden width")
+        hidden = check_hidden(hidden)
         if activation not in _ACTIVATIONS:
             raise ValueError(f"activation must be one of {sorted(_ACTIVATIONS)}, got {activation!r}")
         widths = [in_dim, *hidden, out_dim]

@@ -2,7 +2,8 @@ r"""Training loops: :func:`train_gan`, :func:`train_wgan`, :func:`train_aae`, on
 
 Every block in a loop is headed by the objective it optimises. The shared plumbing (device,
 threads, seeds, data stream, NaN checks, history, exact-W1 evaluation, checkpoints, progress
-bar) lives in :class:`divgan.gan.checkpoint.Run`, so each loop reads like the lecture:
+bar) lives in :mod:`divgan.gan._loop`, and what differs between WGAN critic methods in
+:mod:`divgan.gan.critics`, so each loop reads like the lecture:
 
 * GAN (L3, L4, L19): D learns on real samples, then on fakes; G learns through D's gradient.
 * WGAN (L15-L18): the critic maximises the Kantorovich-Rubinstein dual under a Lipschitz
@@ -11,10 +12,12 @@ bar) lives in :class:`divgan.gan.checkpoint.Run`, so each loop reads like the le
 * AAE (L21-L23): three phases per minibatch: reconstruction; the discriminator separating
   prior samples from codes (binary cross-entropy); the encoder, as the generator, fooling it.
 
-Randomness: one CPU :class:`torch.Generator` seeded from ``config.seed`` draws the data, the
+Randomness: one CPU :class:`torch.Generator` seeded from ``config.seed`` (an int; any seed of
+the package's convention is turned into one by :func:`divgan._validation.seed_to_int`, which
+keeps int seeds as they are) draws the data, the
 latent noise and the penalty's mixing weights; model weights are initialised from the same
 seed inside :func:`torch.random.fork_rng`, so torch's global state is left alone. The
-evaluation draws use a separate generator seeded from ``(seed, step)``, so evaluating never
+evaluation draws use a separate torch.Generator seeded from ``(seed, step)``, so evaluating never
 changes the training stream.
 """
 from __future__ import annotations
@@ -22,44 +25,38 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from divgan._validation import check_positive_int, check_real
-from divgan.gan._runtime import resolve_device
-from divgan.gan.checkpoint import (
-    Run,
-    TrainingDivergedError,
+from divgan._validation import check_positive_int, check_real, seed_to_int
+from divgan.gan._loop import (
+    RunSetup,
+    TrainingLoop,
+    TrainResult,
+    build_models,
     check_finite,
-    exact_w1,
+    eval_generated,
     finite_samples,
+    prepare_run,
 )
+from divgan.gan._runtime import exact_w1, resolve_device
+from divgan.gan.critics import CriticSettings, get_critic_method
 from divgan.gan.data import LATENT_KINDS, make_sampler
-from divgan.gan.losses import (
-    clip_weights_,
-    critic_loss,
-    discriminator_loss,
-    generator_loss,
-    gradient_penalty,
-)
-from divgan.gan.models import Critic, Decoder, Discriminator, Encoder, Generator
+from divgan.gan.losses import discriminator_loss, generator_loss
+from divgan.gan.models import Decoder, Discriminator, Encoder, Generator, check_hidden
 
 __all__ = [
     "MODELS",
     "TrainConfig",
     "TrainResult",
-    "TrainingDivergedError",
     "train_aae",
     "train_gan",
     "train_wgan",
 ]
 
 MODELS = ("gan", "wgan", "aae")
-_CRITIC_METHODS = ("clip", "gp", "sn")
 _GENERATOR_LOSSES = ("minimax", "non_saturating")
 _LOG2 = math.log(2.0)
 
@@ -82,23 +79,24 @@ class TrainConfig:
     """Adam learning rate of the generator (AAE: encoder+decoder, and the encoder as generator).
     Defaults: GAN 5e-4, WGAN 1e-3 (5e-4 with clipping), AAE 1e-3."""
     lr_d: float = 2e-3
-    """Adam learning rate of the discriminator or critic. Defaults: GAN 2e-3 (a discriminator
-    kept ahead of G: measured W1 0.03-0.14 to N(-1, 1) over 12 seeds, against 0.09-0.3 with
-    equal rates of 1e-3), WGAN 1e-3 (5e-4 with clipping), AAE 1e-3."""
+    """Learning rate of the discriminator or critic (Adam; RMSProp for the clipped critic).
+    Defaults: GAN 2e-3 (a discriminator kept ahead of G did better than equal rates in the runs
+    measured for the docs), WGAN 1e-3 (5e-4 with clipping), AAE 1e-3."""
     betas: tuple[float, float] = (0.5, 0.9)
-    """Adam's (beta1, beta2) for every optimiser (the WGAN-GP paper's (0.5, 0.9))."""
+    """Adam's (beta1, beta2) for every Adam optimiser (the WGAN-GP paper's (0.5, 0.9))."""
     n_critic: int = 2
     """Discriminator/critic updates per generator update (GAN 2, WGAN 5; unused by the AAE)."""
     critic_method: str = "gp"
-    """WGAN Lipschitz constraint: "clip" (weights clipped to [-c, c], the lecture's L17),
-    "gp" (gradient penalty) or "sn" (spectral normalisation)."""
+    """WGAN Lipschitz constraint, a method of :data:`divgan.gan.critics.CRITIC_METHODS`: "gp"
+    (gradient penalty), "sn" (spectral normalisation) or "clip" (weights clipped to [-c, c]
+    after each RMSProp step, the lecture's L17)."""
     clip_value: float = 0.01
     """c of the weight clipping (the lecture's 0.01)."""
-    gp_lambda: float = 10.0
+    gp_weight: float = 10.0
     """lambda of the gradient penalty."""
     gp_one_sided: bool = True
     """Penalise only slopes above 1 (``max(0, |grad f| - 1)^2``); the two-sided penalty can trap a
-    1-D critic at slope -1 (measured: 2 of 6 seeds)."""
+    1-D critic at slope -1."""
     generator_loss: str = "non_saturating"
     """GAN generator loss: "minimax" (E log(1 - D(G(z))), the lecture's) or "non_saturating"
     (-E log D(G(z))). Also the AAE encoder's loss in phase 3."""
@@ -115,11 +113,13 @@ class TrainConfig:
     data_params: dict = field(default_factory=dict)
     """Keyword arguments of the data sampler, e.g. {"mean": -1.0, "std": 1.0}."""
     seed: int = 0
-    """Seed of the weights' initialisation and of the run's generator."""
+    """Seed of the weights' initialisation and of the run's random stream: None, an int >= 0, a
+    numpy SeedSequence or Generator, stored as the int :func:`~divgan._validation.seed_to_int`
+    gives (an int seed is kept as it is)."""
     device: str = "auto"
     """"auto" (CUDA when present, else CPU), "cpu" or "cuda"."""
     num_threads: int | None = 1
-    """torch intra-op threads (1 is fastest for these small MLPs; None leaves torch's setting)."""
+    """torch intra-op threads (1 for these small MLPs; None leaves torch's setting)."""
     progress: bool | None = None
     """tqdm bar on stderr; None shows it only when stderr is a terminal."""
     checkpoint_dir: str | None = None
@@ -137,25 +137,22 @@ class TrainConfig:
         for name in ("steps", "batch_size", "n_critic", "latent_dim", "checkpoint_every",
                      "log_every", "eval_every", "eval_samples"):
             check_positive_int(getattr(self, name), name)
-        check_positive_int(self.seed, "seed", minimum=0)
-        for name in ("lr_g", "lr_d", "clip_value", "gp_lambda"):
+        object.__setattr__(self, "seed", seed_to_int(self.seed))
+        for name in ("lr_g", "lr_d"):
             check_real(getattr(self, name), name, positive=True)
+        settings = CriticSettings(gp_weight=self.gp_weight, gp_one_sided=self.gp_one_sided,
+                                  clip_value=self.clip_value)
+        for name in ("gp_weight", "gp_one_sided", "clip_value"):
+            object.__setattr__(self, name, getattr(settings, name))
         betas = tuple(self.betas) if isinstance(self.betas, (tuple, list)) else None
         if betas is None or len(betas) != 2 or not all(
                 isinstance(b, (int, float)) and not isinstance(b, bool) and 0 <= b < 1 for b in betas):
             raise ValueError(f"betas must be two numbers in [0, 1), got {self.betas!r}")
         object.__setattr__(self, "betas", tuple(float(b) for b in betas))
-        if not isinstance(self.hidden, (tuple, list)) or len(self.hidden) == 0:
-            raise ValueError(f"hidden must be a non-empty sequence of widths, got {self.hidden!r}")
-        for h in self.hidden:
-            check_positive_int(h, "hidden width")
-        object.__setattr__(self, "hidden", tuple(int(h) for h in self.hidden))
-        _check_choice(self.critic_method, "critic_method", _CRITIC_METHODS)
+        object.__setattr__(self, "hidden", check_hidden(self.hidden))
+        get_critic_method(self.critic_method, "critic_method")
         _check_choice(self.generator_loss, "generator_loss", _GENERATOR_LOSSES)
         _check_choice(self.latent, "latent", LATENT_KINDS)
-        for name in ("gp_one_sided",):
-            if not isinstance(getattr(self, name), bool):
-                raise TypeError(f"{name} must be True or False, got {getattr(self, name)!r}")
         if self.progress is not None and not isinstance(self.progress, bool):
             raise TypeError(f"progress must be True, False or None, got {self.progress!r}")
         if self.num_threads is not None:
@@ -175,10 +172,8 @@ class TrainConfig:
         * ``"gan"``: the class defaults: the lecture's N(-1, 1) from z ~ U(0, 1) (L20), 1500 steps,
           Adam 5e-4 (G) / 2e-3 (D), two D steps per G step.
         * ``"wgan"``: the same data, 1000 steps, ``n_critic=5``, Adam 1e-3, gradient penalty;
-          with ``critic_method="clip"`` Adam 5e-4 (at 1e-3 the clipped critic saturated and G
-          drifted away in the runs measured here).
-        * ``"aae"``: digits, 2-D Gaussian prior N(0, I), hidden (128, 128), batch 128, 2000 steps,
-          Adam 1e-3.
+          with ``critic_method="clip"`` 5e-4 for both (RMSProp for the critic, as registered).
+        * ``"aae"``: digits, 2-D prior N(0, I), hidden (128, 128), batch 128, 2000 steps, 1e-3.
 
         Examples
         --------
@@ -203,46 +198,6 @@ def _check_choice(value, name: str, choices: tuple[str, ...]) -> None:
         raise ValueError(f"{name} must be one of {choices}, got {value!r}")
 
 
-@dataclass(frozen=True)
-class TrainResult:
-    """What a training loop returns.
-
-    Attributes
-    ----------
-    model : {"gan", "wgan", "aae"}
-    config : TrainConfig
-    models : mapping of str to nn.Module
-        GAN: ``generator``, ``discriminator``; WGAN: ``generator``, ``critic``; AAE: ``encoder``,
-        ``decoder``, ``discriminator``. On the run's device, in training mode.
-    history : tuple of dict
-        A row at step 0 with the untrained models' evaluation, then one every ``log_every``
-        steps: ``step`` and that step's losses (python floats); every ``eval_every`` steps and
-        at the last step also the exact evaluation: ``w1_exact`` (GAN/WGAN: exact W1 between
-        ``eval_samples`` generated and as many real samples) or ``w1_codes_prior`` and
-        ``recon_mse`` (AAE: exact W1 between codes and prior samples; held-out reconstruction).
-    checkpoint_path : pathlib.Path or None
-    steps_done : int
-    device : str
-    """
-
-    model: str
-    config: TrainConfig
-    models: Mapping[str, nn.Module]
-    history: tuple[dict, ...]
-    checkpoint_path: Path | None
-    steps_done: int
-    device: str
-
-    def column(self, name: str) -> tuple[np.ndarray, np.ndarray]:
-        """``(steps, values)`` of one history column, over the rows that have it."""
-        rows = [r for r in self.history if name in r]
-        if not rows:
-            keys = sorted({k for r in self.history for k in r})
-            raise KeyError(f"no history column {name!r}; columns are {keys}")
-        return (np.array([r["step"] for r in rows], dtype=np.int64),
-                np.array([r[name] for r in rows], dtype=np.float64))
-
-
 def _config(model: str, config: TrainConfig | None) -> TrainConfig:
     if config is None:
         return TrainConfig.for_model(model)
@@ -258,10 +213,8 @@ def _descend(opt: torch.optim.Optimizer, loss: torch.Tensor) -> None:
     opt.step()
 
 
-def _result(run: Run) -> TrainResult:
-    return TrainResult(model=run.model, config=run.cfg, models=dict(run.models),
-                       history=tuple(run.history), checkpoint_path=run.last_good,
-                       steps_done=max(run.done, run.start), device=str(run.device))
+def _adam(params, lr: float, cfg: TrainConfig) -> torch.optim.Adam:
+    return torch.optim.Adam(params, lr=lr, betas=cfg.betas)
 
 
 def train_gan(config: TrainConfig | None = None, *, data=None, resume: bool = False) -> TrainResult:
@@ -293,8 +246,9 @@ def train_gan(config: TrainConfig | None = None, *, data=None, resume: bool = Fa
 
     Raises
     ------
-    TrainingDivergedError
-        A loss became NaN or infinite (the last good checkpoint stays on disk).
+    divgan.gan.checkpoint.TrainingDivergedError
+        A loss, the weights or the optimiser state became NaN or infinite (the last good
+        checkpoint stays on disk).
 
     References
     ----------
@@ -308,29 +262,30 @@ def train_gan(config: TrainConfig | None = None, *, data=None, resume: bool = Fa
     >>> steps.tolist(), bool(w1[-1] < 0.5 * w1[0]), sorted(res.models)
     ([0, 100, 200], True, ['discriminator', 'generator'])
     """
-    run = Run("gan", _config("gan", config), data, resume)
-    cfg = run.cfg
-    G, D = run.build(generator=lambda: Generator(cfg.latent_dim, run.dim, cfg.hidden),
-                     discriminator=lambda: Discriminator(run.dim, cfg.hidden))
-    opt_g = run.adam("generator", G.parameters(), cfg.lr_g)
-    opt_d = run.adam("discriminator", D.parameters(), cfg.lr_d)
-    evaluate = run.eval_generated(G)  # exact W1(generated, real) every eval_every steps
-    for step in run.steps(evaluate):
+    run = prepare_run("gan", _config("gan", config), data)
+    cfg = run.config
+    models = build_models(run, generator=lambda: Generator(cfg.latent_dim, run.dim, cfg.hidden),
+                          discriminator=lambda: Discriminator(run.dim, cfg.hidden))
+    G, D = models["generator"], models["discriminator"]
+    opt_g, opt_d = _adam(G.parameters(), cfg.lr_g, cfg), _adam(D.parameters(), cfg.lr_d, cfg)
+    loop = TrainingLoop(run, models, {"generator": opt_g, "discriminator": opt_d},
+                        eval_generated(run, G), resume=resume)  # exact W1(generated, real)
+    for step in loop.steps():
         # -- D: maximise E_pr log D(x) + E_pz log(1 - D(G(z))), i.e. minimise the BCE on a real
         #    batch (label 1) plus the BCE on a fake batch (label 0): it learns on both (L19).
         for _ in range(cfg.n_critic):
             x_real = run.real()
             x_fake = G(run.latent()).detach()
             loss_d = discriminator_loss(D(x_real), D(x_fake))
-            ld = run.check(step, "loss_d", loss_d)
+            ld = loop.check(step, "loss_d", loss_d)
             _descend(opt_d, loss_d)
         # -- G: minimise E log(1 - D(G(z))) (minimax) or -E log D(G(z)) (non-saturating);
         #    G sees the data only through D's gradient (L19).
         loss_g = generator_loss(D(G(run.latent())), cfg.generator_loss)
-        lg = run.check(step, "loss_g", loss_g)
+        lg = loop.check(step, "loss_g", loss_g)
         _descend(opt_g, loss_g)
-        run.end_step(step, {"loss_d": ld, "loss_g": lg, "js_bound": _LOG2 - ld / 2})
-    return _result(run)
+        loop.end_step(step, {"loss_d": ld, "loss_g": lg, "js_bound": _LOG2 - ld / 2})
+    return loop.result()
 
 
 def train_wgan(config: TrainConfig | None = None, *, data=None, resume: bool = False) -> TrainResult:
@@ -340,13 +295,15 @@ def train_wgan(config: TrainConfig | None = None, *, data=None, resume: bool = F
 
         \min_G \max_{\|f\|_L \le 1} \mathbb E_{x \sim p_r} f(x) - \mathbb E_{z \sim p_z} f(G(z))
 
-    Each step: the critic takes ``n_critic`` Adam steps up the dual (the Kantorovich-Rubinstein
-    form, L15), kept Lipschitz by ``config.critic_method``: ``"clip"`` clamps every weight to
-    :math:`[-c, c]` after each step (the lecture's c = 0.01, L17; the critic is then K-Lipschitz
-    for an unknown K, so its value is K W1), ``"gp"`` adds
+    Each step: the critic takes ``n_critic`` optimiser steps up the dual (the
+    Kantorovich-Rubinstein form, L15), kept Lipschitz by ``config.critic_method``, a method of
+    :data:`divgan.gan.critics.CRITIC_METHODS`: ``"clip"`` clamps every weight to :math:`[-c, c]`
+    after each RMSProp step (the lecture's c = 0.01, L17; the critic is then K-Lipschitz for an
+    unknown K, so its value is K W1), ``"gp"`` adds
     :math:`\lambda\,\mathbb E(\|\nabla f(\hat x)\| - 1)^2` (one-sided by default), ``"sn"``
-    normalises each layer's spectral norm. Then G takes one step down :math:`-\mathbb E f(G(z))`,
-    a loss without logarithms (L18). History columns: ``loss_critic`` (with the penalty),
+    normalises each layer's spectral norm, ``"ctransform"`` scores fakes by the c-transform
+    over the real batch. Then G takes one step down :math:`-\mathbb E f(G(z))`, a loss without
+    logarithms (L18). History columns: ``loss_critic`` (with the penalty),
     ``w_dual`` (the critic's :math:`\mathbb E f(x_r) - \mathbb E f(x_g)` on the batch),
     ``penalty`` (GP only), ``loss_g`` and ``w1_exact``.
 
@@ -377,40 +334,40 @@ def train_wgan(config: TrainConfig | None = None, *, data=None, resume: bool = F
     >>> res.steps_done, sorted(res.models)
     (10, ['critic', 'generator'])
     """
-    run = Run("wgan", _config("wgan", config), data, resume)
-    cfg = run.cfg
-    G, f = run.build(
-        generator=lambda: Generator(cfg.latent_dim, run.dim, cfg.hidden),
-        critic=lambda: Critic(run.dim, cfg.hidden, spectral_norm=cfg.critic_method == "sn"))
-    opt_g = run.adam("generator", G.parameters(), cfg.lr_g)
-    opt_c = run.adam("critic", f.parameters(), cfg.lr_d)
-    evaluate = run.eval_generated(G)  # exact W1(generated, real) every eval_every steps
-    for step in run.steps(evaluate):
+    run = prepare_run("wgan", _config("wgan", config), data)
+    cfg = run.config
+    method = get_critic_method(cfg.critic_method, "critic_method")
+    settings = CriticSettings(gp_weight=cfg.gp_weight, gp_one_sided=cfg.gp_one_sided,
+                              clip_value=cfg.clip_value)
+    models = build_models(run, generator=lambda: Generator(cfg.latent_dim, run.dim, cfg.hidden),
+                          critic=lambda: method.build(run.dim, cfg.hidden))
+    G, f = models["generator"], models["critic"]
+    opt_g = _adam(G.parameters(), cfg.lr_g, cfg)
+    opt_c = method.make_optimizer(f.parameters(), lr=cfg.lr_d, betas=cfg.betas)
+    loop = TrainingLoop(run, models, {"generator": opt_g, "critic": opt_c},
+                        eval_generated(run, G), resume=resume)  # exact W1(generated, real)
+    for step in loop.steps():
         # -- Critic: maximise E_pr f(x) - E_pg f(x) over (roughly) 1-Lipschitz f (L15, L16);
-        #    the loss is its negative, plus lambda * GP for "gp"; "clip" clamps weights after.
+        #    the loss is its negative plus the method's penalty (gp), and the method's hook
+        #    runs after each step (clip clamps the weights).
         for _ in range(cfg.n_critic):
             x_real = run.real()
             x_fake = G(run.latent()).detach()
-            loss_c = critic_loss(f(x_real), f(x_fake))
-            w_dual = -loss_c.item()
-            penalty = None
-            if cfg.critic_method == "gp":
-                penalty = gradient_penalty(f, x_real, x_fake, one_sided=cfg.gp_one_sided,
-                                           generator=run.gen)
-                loss_c = loss_c + cfg.gp_lambda * penalty
-            lc = run.check(step, "loss_critic", loss_c)
+            loss_c, w_dual, penalty = method.loss(f, x_real, x_fake, settings, seed=run.rng)
+            lc = loop.check(step, "loss_critic", loss_c)
             _descend(opt_c, loss_c)
-            if cfg.critic_method == "clip":
-                clip_weights_(f, cfg.clip_value)
-        # -- G: minimise -E f(G(z)): move the fakes up the critic's slope (no logarithm, L18).
-        loss_g = -f(G(run.latent())).mean()
-        lg = run.check(step, "loss_g", loss_g)
+            if method.after_step is not None:
+                method.after_step(f, settings)
+        # -- G: minimise -E f(G(z)): move the fakes up the critic's slope (no logarithm, L18);
+        #    for "ctransform" the fakes' score is max_i f(x_i) - |x_i - G(z)| over a real batch.
+        loss_g = -method.fake_scores(f, G(run.latent()), x_real).mean()
+        lg = loop.check(step, "loss_g", loss_g)
         _descend(opt_g, loss_g)
-        losses = {"loss_critic": lc, "w_dual": w_dual, "loss_g": lg}
+        losses = {"loss_critic": lc, "w_dual": float(w_dual), "loss_g": lg}
         if penalty is not None:
             losses["penalty"] = float(penalty.item())
-        run.end_step(step, losses)
-    return _result(run)
+        loop.end_step(step, losses)
+    return loop.result()
 
 
 def train_aae(config: TrainConfig | None = None, *, data=None, resume: bool = False) -> TrainResult:
@@ -454,42 +411,45 @@ def train_aae(config: TrainConfig | None = None, *, data=None, resume: bool = Fa
     >>> sorted(res.models), res.column("w1_codes_prior")[0].tolist()
     (['decoder', 'discriminator', 'encoder'], [0, 10])
     """
-    run = Run("aae", _config("aae", config), data, resume)
-    cfg = run.cfg
-    E, R, D = run.build(encoder=lambda: Encoder(run.dim, cfg.latent_dim, cfg.hidden),
-                        decoder=lambda: Decoder(cfg.latent_dim, run.dim, cfg.hidden),
-                        discriminator=lambda: Discriminator(cfg.latent_dim, cfg.hidden))
-    opt_ae = run.adam("autoencoder", [*E.parameters(), *R.parameters()], cfg.lr_g)
-    opt_d = run.adam("discriminator", D.parameters(), cfg.lr_d)
-    opt_e = run.adam("encoder", E.parameters(), cfg.lr_g)
-    evaluate = _eval_aae(run, E, R)  # exact W1(codes, prior) and reconstruction error
-    for step in run.steps(evaluate):
+    run = prepare_run("aae", _config("aae", config), data)
+    cfg = run.config
+    models = build_models(run, encoder=lambda: Encoder(run.dim, cfg.latent_dim, cfg.hidden),
+                          decoder=lambda: Decoder(cfg.latent_dim, run.dim, cfg.hidden),
+                          discriminator=lambda: Discriminator(cfg.latent_dim, cfg.hidden))
+    E, R, D = models["encoder"], models["decoder"], models["discriminator"]
+    optimizers = {"autoencoder": _adam([*E.parameters(), *R.parameters()], cfg.lr_g, cfg),
+                  "discriminator": _adam(D.parameters(), cfg.lr_d, cfg),
+                  "encoder": _adam(E.parameters(), cfg.lr_g, cfg)}
+    opt_ae, opt_d, opt_e = optimizers.values()
+    loop = TrainingLoop(run, models, optimizers, _eval_aae(run, E, R),  # W1(codes, prior)
+                        resume=resume)
+    for step in loop.steps():
         x = run.real()
         # -- Phase 1, reconstruction: minimise E ||x - R(E(x))||^2 / d over encoder and decoder.
         loss_recon = F.mse_loss(R(E(x)), x)
-        lr_ = run.check(step, "loss_recon", loss_recon)
+        lr_ = loop.check(step, "loss_recon", loss_recon)
         _descend(opt_ae, loss_recon)
         # -- Phase 2, discriminator: maximise E_p(z) log D(z) + E_x log(1 - D(E(x))), the BCE
         #    with prior samples labelled 1 and codes labelled 0.
         loss_d = discriminator_loss(D(run.latent()), D(E(x).detach()))
-        ld = run.check(step, "loss_d", loss_d)
+        ld = loop.check(step, "loss_d", loss_d)
         _descend(opt_d, loss_d)
         # -- Phase 3, encoder as generator: make D take codes for prior samples,
         #    minimise -E log D(E(x)) (non-saturating) or E log(1 - D(E(x))) (minimax).
         loss_g = generator_loss(D(E(x)), cfg.generator_loss)
-        lg = run.check(step, "loss_g", loss_g)
+        lg = loop.check(step, "loss_g", loss_g)
         _descend(opt_e, loss_g)
-        run.end_step(step, {"loss_recon": lr_, "loss_d": ld, "loss_g": lg})
-    return _result(run)
+        loop.end_step(step, {"loss_recon": lr_, "loss_d": ld, "loss_g": lg})
+    return loop.result()
 
 
-def _eval_aae(run: Run, E: nn.Module, R: nn.Module) -> Callable[[torch.Generator, int], dict]:
-    def evaluate(g: torch.Generator, step: int) -> dict:
-        n = run.cfg.eval_samples
-        x = run.sampler(n, g).to(run.device)
+def _eval_aae(run: RunSetup, E: nn.Module, R: nn.Module) -> Callable[[torch.Generator, int], dict]:
+    def evaluate(rng: torch.Generator, step: int) -> dict:
+        n = run.config.eval_samples
+        x = run.sampler(n, rng).to(run.device)
         codes = E(x)
-        prior = finite_samples(step, "prior samples", run.latent(n, g), run.last_good)
-        recon = check_finite(step, "recon_mse", F.mse_loss(R(codes), x), run.last_good)
-        codes_np = finite_samples(step, "codes", codes, run.last_good)
+        prior = finite_samples(step, "prior samples", run.latent(n, rng))
+        recon = check_finite(step, "recon_mse", F.mse_loss(R(codes), x), None)
+        codes_np = finite_samples(step, "codes", codes)
         return {"w1_codes_prior": exact_w1(codes_np, prior), "recon_mse": recon}
     return evaluate
