@@ -251,6 +251,7 @@ def test_help_describes_every_argument_with_its_default():
 def test_help_defaults_are_the_library_defaults():
     # The step counts printed in --help must be the ones the library uses.
     from divgan.gan import _fitting
+    from divgan.gan.critics import CRITIC_METHODS
     from divgan.gan.training import TrainConfig
 
     _, commands = _subparsers()
@@ -258,8 +259,20 @@ def test_help_defaults_are_the_library_defaults():
     for model in ("gan", "wgan", "aae"):
         assert f"{model} {TrainConfig.for_model(model).steps}" in steps
     steps = {a.dest: a.help for a in commands["estimate"]._actions}["steps"]
-    for kind, n in _fitting._DEFAULT_STEPS.items():
-        assert f"{kind} {n}" in steps
+    assert f"js {_fitting._JS_STEPS}" in steps
+    for name, method in CRITIC_METHODS.items():
+        assert f"{name} {method.default_steps}" in steps
+
+
+def test_method_choices_are_the_critic_registry():
+    # --method is written out so --help needs no torch; it must list exactly the registered critics.
+    from divgan.cli import CRITIC_METHOD_NAMES
+    from divgan.gan.critics import CRITIC_METHODS
+
+    _, commands = _subparsers()
+    method = {a.dest: a for a in commands["estimate"]._actions}["method"]
+    assert tuple(method.choices) == CRITIC_METHOD_NAMES
+    assert set(CRITIC_METHOD_NAMES) == set(CRITIC_METHODS)
 
 
 @pytest.mark.parametrize("argv, words", [

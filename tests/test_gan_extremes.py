@@ -74,10 +74,11 @@ def test_lower_bounds_stay_valid_lower_bounds_at_absurd_rates(samples, method):
 @pytest.mark.parametrize("scale", [1e300, 1e-300])
 def test_estimates_scale_with_the_data(samples, scale):
     # The networks see (x - m) / s, computed in float64, so multiplying the data by c changes
-    # the float32 inputs only by rounding (~1e-7 relative): W1 (sn, clip) scales by c and JS is
+    # the float32 inputs only by rounding (~1e-7 relative): W1 scales by c (gp too: its
+    # penalty acts on the standardised data, weight s*lambda in the data's units) and JS is
     # unchanged. Measured agreement ~1e-15; 1e-4 leaves room for float32 rounding differences.
     x, y = samples
-    for method in ("sn", "clip"):
+    for method in ("gp", "sn", "clip"):
         base = estimate_wasserstein(x, y, method=method, steps=60, device="cpu", n_resamples=50)
         big = estimate_wasserstein(scale * x, scale * y, method=method, steps=60, device="cpu",
                                    n_resamples=50)
@@ -86,17 +87,6 @@ def test_estimates_scale_with_the_data(samples, scale):
     js = estimate_js(x, y, steps=60, device="cpu", n_resamples=50)
     js_big = estimate_js(scale * x, scale * y, steps=60, device="cpu", n_resamples=50)
     assert js_big.value == pytest.approx(js.value, rel=1e-4)
-
-
-@pytest.mark.parametrize("scale", [100.0, 1e300, 1e-300])
-def test_gradient_penalty_out_of_its_range_is_refused(samples, scale):
-    # gp_weight is in the data's units: at a spread of 1e300 a weight of 10 constrains nothing,
-    # at 1e-300 it swamps the float32 loss; both are refused before any training, naming it.
-    # At a spread of ~100 (gp_weight / spread ~ 0.09) the de-biased value was 0.35 of the exact
-    # W1 (N(0,1) vs N(1,1) scaled by 100, 1000 steps), so that is refused too.
-    x, y = samples
-    with pytest.raises(ValueError, match=r"gp_weight=10\.0 is in the data's units"):
-        estimate_wasserstein(scale * x, scale * y, steps=5, device="cpu")
 
 
 # ---------------------------------------------------------------- last good checkpoint

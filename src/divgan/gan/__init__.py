@@ -1,6 +1,8 @@
 """divgan.gan: the torch side (models, losses, training loops, trained estimators).
 
-Import it explicitly: ``from divgan import gan``. ``import divgan`` never imports torch.
+Import it explicitly: ``from divgan import gan``. ``import divgan`` does not import torch (the first
+exact optimal-transport call imports POT, which imports torch). The exact distances on torch
+tensors live in ``divgan.gan.metrics`` (not re-exported here: their names match the numpy side's).
 """
 from __future__ import annotations
 
@@ -36,6 +38,7 @@ from divgan.gan.losses import (
     generator_loss,
     gradient_penalty,
 )
+from divgan.gan import metrics
 from divgan.gan.models import MLP, Critic, Decoder, Discriminator, Encoder, Generator
 from divgan.gan.training import TrainConfig, TrainResult, train_aae, train_gan, train_wgan
 
@@ -55,6 +58,8 @@ __all__ = [
     # data
     "make_sampler", "sample_normal", "sample_latent", "sample_ring", "sample_grid",
     "sample_lines", "sample_digits", "load_digits_data",
+    # exact distances on tensors (a module)
+    "metrics",
     # runtime
     "resolve_device", "configure_threads",
 ]

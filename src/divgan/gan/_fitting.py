@@ -6,11 +6,11 @@ Nothing here is public API; :mod:`divgan.gan.estimators` wraps it. What differs 
 methods lives in :mod:`divgan.gan.critics`.
 
 The networks train in float32 on standardised data :math:`z = (x - m)/s` (computed in float64,
-so any finite data fit), and a critic's loss is the loss in the data's units divided by
-:math:`s`: :math:`-(\overline{g(z_r)} - \overline{g(z_g)}) + (\lambda/s) P`, where
-:math:`f(x) = s\,g((x - m)/s)` has the same gradient norms as :math:`g`. Adam and RMSProp
-steps do not depend on the scale of the loss (up to their epsilon), so this is the
-penalised objective in the data's units, without float32 overflow for large :math:`s`.
+so any finite data fit): a critic minimises :math:`-(\overline{g(z_r)} - \overline{g(z_g)}) +
+\lambda P` and is read as :math:`f(x) = s\,g((x - m)/s)`, which has the same gradient norms as
+:math:`g`. In the data's units that is the penalised objective with weight :math:`s\lambda`, so
+the penalty's strength relative to the dual value, and with it the bias of the raw value and
+the accuracy of the de-biasing, do not depend on the data's units.
 """
 from __future__ import annotations
 
@@ -37,10 +37,6 @@ from divgan.gan.models import Discriminator, check_hidden
 
 _JS_STEPS, _JS_LR = 1000, 1e-3  # the discriminator's defaults (the critics' are registered)
 _MAX_PAIR_POINTS = 2000  # N-D pairwise slopes: at most this many pooled points (4e6 pairs)
-# gp_weight / spread (the penalty's weight on standardised data) must lie in this range: below
-# 1 the penalty is weaker than the dual value and the first-order de-biasing fails (measured
-# for the docs), above 1e6 the float32 loss is the penalty alone
-_RELATIVE_PENALTY_RANGE = (1.0, 1e6)
 CI_METHODS = ("percentile", "bca")
 
 
@@ -121,19 +117,6 @@ def _fit(xr, xg, *, method, steps, lr_d, batch_size, hidden, settings, device,
     dev = resolve_device(device)
     shift, scale = _standardise(np.concatenate([xr, xg]))
     critic = None if method == "js" else get_critic_method(method)
-    penalty_scale = 1.0 / scale
-    if critic is not None and critic.penalty is not None:
-        weight = critic.penalty_weight(settings)
-        low, high = _RELATIVE_PENALTY_RANGE
-        if not low <= weight / scale <= high:
-            effect = ("is too weak to keep the critic near 1-Lipschitz" if weight / scale < low
-                      else "swamps the dual value in float32")
-            raise ValueError(
-                f"gp_weight={weight!r} is in the data's units and the data's spread is "
-                f"{scale:.3g}: gp_weight / spread = {weight / scale:.3g} is outside [{low:g}, "
-                f"{high:g}], where the penalty {effect}; multiply the data by a constant (W1 "
-                f"scales with it) or choose gp_weight between {low * scale:.3g} and "
-                f"{high * scale:.3g}")
     d = xr.shape[1]
     cuda_ids = [torch.cuda.current_device() if dev.index is None else dev.index] \
         if dev.type == "cuda" else []
@@ -163,7 +146,7 @@ def _fit(xr, xg, *, method, steps, lr_d, batch_size, hidden, settings, device,
             loss = discriminator_loss(net(r), net(g))
         else:
             # maximise E f(x_r) - E f(x_g) (L16), minus the method's penalty (see critics.py)
-            loss, _, _ = critic.loss(net, r, g, settings, seed=gen, penalty_scale=penalty_scale)
+            loss, _, _ = critic.loss(net, r, g, settings, seed=gen)
         value = float(loss.detach())
         if not math.isfinite(value):
             raise TrainingDivergedError(step, name, value, None, checkpoints=False,
@@ -287,7 +270,8 @@ def _read_critic(net, method: str, r_te, g_te, *, seed, settings: CriticSettings
         fake = critic.fake_scores(net, torch.as_tensor(g_te), torch.as_tensor(r_te)).numpy()
     held = HeldOut(scores_real=_scores(net, r_te), scores_fake=fake,
                    grad_norms=norms, slope=slope,
-                   sigma_product=_sigma_product(net))
+                   sigma_product=_sigma_product(net),
+                   scale=net.scale if isinstance(net, _Affine) else 1.0)
     parts, coefs, diag = critic.read(held, settings)
     diag["pairs_subsampled"] = float(subsampled)
     return parts, coefs, diag

@@ -44,7 +44,10 @@ class CriticSettings:
     Attributes
     ----------
     gp_weight : float
-        :math:`\\lambda` of the gradient penalty (``gp``), in the data's units.
+        :math:`\\lambda` of the gradient penalty (``gp``). The estimators apply it to the
+        standardised data (divided by their pooled spread :math:`s`), i.e. with weight
+        :math:`s\\lambda` in the data's units, so it means the same for data in any units;
+        ``train_wgan`` applies it to the data as given.
     gp_one_sided : bool
         Penalise only slopes above 1 (``gp``).
     clip_value : float
@@ -67,12 +70,14 @@ class CriticSettings:
 
 @dataclass(frozen=True)
 class HeldOut:
-    """A trained critic measured on held-out samples (float64), input of ``CriticMethod.read``.
+    r"""A trained critic measured on held-out samples (float64), input of ``CriticMethod.read``.
 
     ``scores_real``, ``scores_fake``: the critic's scores of each held-out sample
     (:meth:`CriticMethod.fake_scores` for the fakes); ``grad_norms``: gradient norms
     on interpolates, shape ``(repeats, pairs)``; ``slope``: the largest pairwise slope;
-    ``sigma_product``: the product of the layers' exact spectral norms.
+    ``sigma_product``: the product of the layers' exact spectral norms; ``scale``: the spread
+    :math:`s` of the standardisation the critic was trained on (the penalty's weight in the
+    data's units is :math:`s\lambda`).
     """
 
     scores_real: np.ndarray
@@ -80,6 +85,7 @@ class HeldOut:
     grad_norms: np.ndarray
     slope: float
     sigma_product: float
+    scale: float = 1.0
 
 
 # A value read from a critic: value = sum_k coef_k * mean(part_k), each part resampled on its
@@ -124,12 +130,11 @@ class CriticMethod:
 
     def loss(self, critic: nn.Module, real: torch.Tensor, fake: torch.Tensor,
              settings: CriticSettings, *, seed: torch.Generator | None = None,
-             penalty_scale: float = 1.0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+             ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
         r"""``(loss, dual, penalty)``: the loss minimised,
         :math:`-(\overline{f(x_r)} - \overline{\text{score}(x_g)}) + w\,P` (see
         :meth:`fake_scores`), the batch dual value and the
-        unweighted penalty ``P`` (``None`` without one). ``w`` is the method's weight times
-        ``penalty_scale`` (the estimators train on standardised data, see ``_fitting``)."""
+        unweighted penalty ``P`` (``None`` without one); ``w`` is the method's weight."""
         f_real = critic(real)
         f_fake = (_neg_c_transform(f_real, real, fake, 1.0) if self.c_transform
                   else critic(fake))
@@ -138,7 +143,7 @@ class CriticMethod:
         pen = None
         if self.penalty is not None:
             pen = self.penalty(critic, real, fake, settings, seed)
-            loss = loss + (self.penalty_weight(settings) * penalty_scale) * pen
+            loss = loss + self.penalty_weight(settings) * pen
         return loss, dual, pen
 
 
@@ -183,8 +188,9 @@ def _read_gp(h: HeldOut, s: CriticSettings) -> Reading:
     pen = (np.maximum(gap, 0.0) if s.gp_one_sided else gap) ** 2
     pen_terms = pen.mean(axis=0)  # one term per held-out (real, fake) pair
     diag = _base_diagnostics(h)
-    diag.update(penalty=float(pen_terms.mean()), gp_weight=s.gp_weight)
-    return ([h.scores_real, h.scores_fake, pen_terms], [1.0, -1.0, -2.0 * s.gp_weight], diag)
+    weight = s.gp_weight * h.scale  # the penalty's weight in the data's units
+    diag.update(penalty=float(pen_terms.mean()), gp_weight=s.gp_weight, penalty_weight=weight)
+    return ([h.scores_real, h.scores_fake, pen_terms], [1.0, -1.0, -2.0 * weight], diag)
 
 
 def _divided(h: HeldOut, denom: float, what: str) -> Reading:

@@ -264,7 +264,9 @@ def estimate_wasserstein(x_real, x_fake, *, method="gp", steps=None, device="aut
     device, seed, test_fraction, confidence, n_resamples, ci_method, num_threads
         As in :func:`estimate_js`.
     gp_weight, gp_one_sided, clip_value
-        λ (in the data's units), the one-sided penalty, and the clipping bound c.
+        λ (applied to the standardised data, so the same for data in any units; the
+        weight in the data's units, spread × λ, is ``diagnostics['penalty_weight']``), the
+        one-sided penalty, and the clipping bound c.
 
     Returns
     -------
