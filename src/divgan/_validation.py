@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import math
 import numbers
+from typing import NamedTuple
 
 import numpy as np
 
 __all__ = [
     "as_float_array",
     "as_pmf",
+    "as_pmf_pair",
+    "PmfPair",
     "as_samples",
     "as_points",
     "as_weights",
@@ -84,6 +87,86 @@ def as_pmf(p, name: str = "p", *, axis: int = -1) -> np.ndarray:
             f"{name} has all-zero mass along axis {axis}; a distribution needs positive total mass"
         )
     return arr
+
+
+class PmfPair(NamedTuple):
+    """Two validated batches of masses, as made by :func:`as_pmf_pair` (and only there).
+
+    The private cores of the pmf divergences take this and nothing else, so a new
+    divergence cannot skip validation. ``p`` and ``q`` are ``(rows, n)`` float64 arrays
+    (read-only views where no copy was needed): finite, >= 0, each row with a positive
+    total, rows scaled by an exact power of two where needed so that every total lies in
+    ``[2**-511, 2**512]`` (a pmf does not change). ``p_total``, ``q_total`` are those
+    totals and ``p_min``, ``q_min`` the smallest entries of each row (0 where it has
+    zeros); ``batch`` is the broadcast shape of the axes other than the outcome axis.
+    """
+
+    p: np.ndarray
+    q: np.ndarray
+    p_total: np.ndarray
+    q_total: np.ndarray
+    p_min: np.ndarray
+    q_min: np.ndarray
+    batch: tuple
+
+
+_TOTAL_LO = 2.0**-511
+_TOTAL_HI = 2.0**512
+
+
+def _pmf_rows(rows: np.ndarray, original, name: str, axis: int):
+    """Totals and minima of validated rows, rescaling rows whose total is out of range."""
+    with np.errstate(over="ignore"):
+        total = rows.sum(axis=-1)
+    low = rows.min(axis=-1)
+    if not ((low >= 0).all() and np.isfinite(total).all() and (total > 0).all()):
+        with np.errstate(over="ignore"):
+            as_pmf(original, name, axis=axis)  # raises the message naming the bad entry
+        # only finite masses whose sum overflows get here
+    out_of_range = ~((total >= _TOTAL_LO) & (total <= _TOTAL_HI))
+    if out_of_range.any():
+        rows = np.array(rows)  # own copy: rows are rescaled in place
+        big = rows[out_of_range].max(axis=-1)
+        exponent = np.frexp(big)[1]  # max of the row becomes [0.5, 1): total in [0.5, n]
+        rows[out_of_range] = np.ldexp(rows[out_of_range], -exponent[:, None])
+        total = rows.sum(axis=-1)
+        low = rows.min(axis=-1)
+    return rows, total, low
+
+
+def as_pmf_pair(p, q, *, axis=-1) -> PmfPair:
+    """Validate two batches of masses for a divergence between pmfs.
+
+    ``p`` and ``q`` hold non-negative finite masses along ``axis`` (not all zero), of
+    the same length there; the other axes broadcast. Raises ``TypeError`` for a
+    non-integer ``axis`` or non-numeric input and ``ValueError`` naming the bad entry,
+    shape or axis otherwise. The masses are not normalised (scale is free: a pmf is
+    the masses over their total).
+    """
+    if isinstance(axis, bool) or not isinstance(axis, numbers.Integral):
+        raise TypeError(f"axis must be an integer, got {axis!r}")
+    pa = as_float_array(p, "p")
+    qa = as_float_array(q, "q")
+    for arr, name in ((pa, "p"), (qa, "q")):
+        # scalars, an out-of-range axis and empty inputs: as_pmf raises its message
+        if arr.ndim == 0 or not -arr.ndim <= axis < arr.ndim or arr.shape[axis] == 0:
+            as_pmf(arr, name, axis=axis)
+    if pa.shape[axis] != qa.shape[axis]:
+        raise ValueError(
+            f"p and q must have the same length along axis {axis}: "
+            f"p has shape {pa.shape}, q has shape {qa.shape}"
+        )
+    n = pa.shape[axis]
+    pm = np.moveaxis(pa, axis, -1)
+    qm = np.moveaxis(qa, axis, -1)
+    batch = broadcast_batch(
+        pm.shape[:-1], qm.shape[:-1],
+        f"p and q do not broadcast over the axes other than axis {axis}: "
+        f"p has shape {pa.shape}, q has shape {qa.shape}",
+    )
+    p2, p_total, p_min = _pmf_rows(np.broadcast_to(pm, batch + (n,)).reshape(-1, n), pa, "p", axis)
+    q2, q_total, q_min = _pmf_rows(np.broadcast_to(qm, batch + (n,)).reshape(-1, n), qa, "q", axis)
+    return PmfPair(p2, q2, p_total, q_total, p_min, q_min, batch)
 
 
 def as_samples(x, name: str = "x", *, check_finite: bool = True) -> np.ndarray:
