@@ -18,6 +18,10 @@ __all__ = [
     "as_pmf_pair",
     "PmfPair",
     "as_samples",
+    "as_sorted_samples",
+    "as_argsorted_samples",
+    "as_grid",
+    "as_piles",
     "as_points",
     "as_weights",
     "check_p",
@@ -210,8 +214,10 @@ def as_points(x, name: str = "x", *, dim: int | None = None) -> np.ndarray:
 def as_weights(w, shape: tuple[int, ...], name: str = "weights") -> np.ndarray | None:
     """Sample weights of exactly ``shape`` (or ``None``): finite, >= 0, positive total.
 
-    Batched weights are checked per batch: each row along the last axis must
-    have positive total. Not normalised.
+    Batched weights are checked per batch: each row along the last axis must have
+    positive total. Returned divided by each row's largest weight (so the largest is
+    1 and no running sum of weights can overflow, whatever their scale); weights are
+    normalised by the callers, so their scale never matters.
     """
     if w is None:
         return None
@@ -222,8 +228,83 @@ def as_weights(w, shape: tuple[int, ...], name: str = "weights") -> np.ndarray |
         raise ValueError(f"{name} must be finite, found {_first_bad(arr, ~np.isfinite(arr))}")
     if (arr < 0).any():
         raise ValueError(f"{name} must be non-negative, found {_first_bad(arr, arr < 0)}")
-    if arr.ndim == 0 or (arr.sum(axis=-1) <= 0).any():
+    if arr.ndim == 0:
+        raise ValueError(f"{name} must be an array of weights, got a scalar")
+    top = arr.max(axis=-1, keepdims=True)
+    if (top <= 0).any():
         raise ValueError(f"{name} must have positive total weight, got all zeros")
+    return arr / top
+
+
+def as_sorted_samples(x, name: str = "x") -> np.ndarray:
+    """:func:`as_samples` sorted along the last axis (a new array), its finiteness read off
+    the sorted ends (NaN sorts last, -inf first): one ``np.sort`` and no extra pass."""
+    arr = as_samples(x, name, check_finite=False)
+    s = np.sort(arr, axis=-1)
+    if s.ndim == 1:
+        if not (math.isfinite(s[0]) and math.isfinite(s[-1])):
+            as_samples(arr, name)  # raises with the index of the bad value
+    elif not (np.isfinite(s[..., 0]).all() and np.isfinite(s[..., -1]).all()):
+        as_samples(arr, name)
+    return s
+
+
+def as_argsorted_samples(x, name: str = "x") -> tuple[np.ndarray, np.ndarray, tuple]:
+    """:func:`as_samples` as ``(rows, n)``, the argsort of each row and the batch shape
+    (the leading axes), finiteness read off the sorted ends."""
+    arr = as_samples(x, name, check_finite=False)
+    rows = np.ascontiguousarray(arr).reshape(-1, arr.shape[-1])
+    order = np.argsort(rows, axis=-1)
+    lo = np.take_along_axis(rows, order[:, :1], axis=-1)
+    hi = np.take_along_axis(rows, order[:, -1:], axis=-1)
+    if not (np.isfinite(lo).all() and np.isfinite(hi).all()):
+        as_samples(arr, name)
+    return rows, order, arr.shape[:-1]
+
+
+def as_piles(p, q) -> tuple[np.ndarray, np.ndarray, float, float]:
+    """Two rows of piles: 1-D, same non-zero length, finite, >= 0, positive finite totals.
+
+    Returns C-contiguous float64 ``p``, ``q`` and their totals. Two NumPy reductions
+    per row (sum and min; NaN propagates through both), full checks only to word the
+    error."""
+    pm = np.ascontiguousarray(as_float_array(p, "p"))
+    qm = np.ascontiguousarray(as_float_array(q, "q"))
+    if pm.ndim != 1 or qm.ndim != 1:
+        raise ValueError(f"p and q must be 1-D piles, got shapes {pm.shape} and {qm.shape}")
+    if pm.shape[0] == 0 or qm.shape[0] == 0:
+        raise ValueError(f"p and q must be non-empty, got lengths {pm.shape[0]} and {qm.shape[0]}")
+    if qm.shape[0] != pm.shape[0]:
+        raise ValueError(f"p and q must have the same length, got {pm.shape[0]} and {qm.shape[0]}")
+    totals = []
+    for arr, name in ((pm, "p"), (qm, "q")):
+        with np.errstate(over="ignore"):
+            total = float(arr.sum())
+        if not (arr.min() >= 0 and math.isfinite(total) and total > 0):
+            with np.errstate(over="ignore"):
+                as_pmf(arr, name)  # raises with the offending value (a -0.0 entry passes)
+            raise ValueError(
+                f"the total mass of {name} overflows float64 ({total!r}); rescale the piles"
+            )
+        totals.append(total)
+    return pm, qm, totals[0], totals[1]
+
+
+def as_grid(x, n: int, name: str = "positions") -> np.ndarray:
+    """A 1-D grid of ``n`` finite, strictly increasing positions."""
+    arr = np.ascontiguousarray(as_float_array(x, name))
+    if arr.shape != (n,):
+        raise ValueError(f"{name} has shape {arr.shape}, expected ({n},)")
+    if not np.isfinite(arr).all():
+        raise ValueError(f"{name} must be finite, found {_first_bad(arr, ~np.isfinite(arr))}")
+    with np.errstate(over="ignore"):
+        steps = np.diff(arr)
+    if not (steps > 0).all():
+        k = int(np.flatnonzero(~(steps > 0))[0])
+        raise ValueError(
+            f"{name} must be strictly increasing, got {arr[k]!r} then {arr[k + 1]!r} "
+            f"at indices {k}, {k + 1}"
+        )
     return arr
 
 
