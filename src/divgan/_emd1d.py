@@ -213,6 +213,15 @@ def _root(power, p):
 
 
 @njit(**_OPTS)
+def _inverse(gap):
+    """``1 / gap``, or ``2**1021`` for a subnormal gap, whose inverse overflows (the
+    wrappers scale tiny spans up first, so only gaps far below the span get here)."""
+    if gap >= 2.0**-1021:
+        return 1.0 / gap
+    return 2.0**1021
+
+
+@njit(**_OPTS)
 def wp_sorted(u, v, p, shift):
     """``W_p(u, v + shift)`` for sorted unweighted samples, scaled by the largest gap
     for ``1 < p < inf`` (see the module docstring)."""
@@ -221,7 +230,8 @@ def wp_sorted(u, v, p, shift):
     gap = power_sorted(u, v, np.inf, shift, 1.0)
     if gap == 0.0:
         return 0.0
-    return gap * _root(power_sorted(u, v, p, shift, 1.0 / gap), p)
+    inv = _inverse(gap)
+    return _root(power_sorted(u, v, p, shift, inv), p) / inv
 
 
 @njit(**_OPTS)
@@ -232,7 +242,8 @@ def wp_levels(xs, lu, ys, lv, p, shift):
     gap = power_levels(xs, lu, ys, lv, np.inf, shift, 1.0)
     if gap == 0.0:
         return 0.0
-    return gap * _root(power_levels(xs, lu, ys, lv, p, shift, 1.0 / gap), p)
+    inv = _inverse(gap)
+    return _root(power_levels(xs, lu, ys, lv, p, shift, inv), p) / inv
 
 
 @njit(**_OPTS)

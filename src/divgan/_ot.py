@@ -21,6 +21,7 @@ from divgan._validation import (
 _EPS = np.finfo(np.float64).eps
 # The merge kernels add up to n·m gaps (in units of 1/(n m)): keep span·n·m below this.
 _SUM_LIMIT = 2.0**1000
+_TINY_SPAN = 2.0**-900
 
 
 def _root(power: float, p: float) -> float:
@@ -33,14 +34,20 @@ def _root(power: float, p: float) -> float:
 
 def _range_scale(lo: float, hi: float, count: float) -> float:
     """A power of two ``f`` such that values in ``[lo, hi]`` divided by ``f`` have gaps
-    whose sum over ``count`` terms cannot overflow (1.0 for all ordinary inputs).
-    Dividing by a power of two is exact (values below 2**-1022·f lose bits)."""
+    whose sum over ``count`` terms cannot overflow and whose span is not subnormal
+    (1.0 for all ordinary inputs). Dividing by a power of two is exact, except for
+    values below 2**-1022·f when scaling down."""
     half_span = hi / 2 - lo / 2  # cannot overflow
-    need = half_span * 2.0 * count
-    if not need > _SUM_LIMIT:  # also for need = 0
+    if half_span == 0.0:
         return 1.0
-    return math.ldexp(1.0, math.frexp(need)[1] - 1000 + 1) if math.isfinite(need) else (
-        math.ldexp(1.0, math.frexp(half_span)[1] + math.frexp(count)[1] - 999))
+    if half_span < _TINY_SPAN:
+        return math.ldexp(1.0, math.frexp(half_span)[1] + 1)
+    need = half_span * 2.0 * count
+    if not need > _SUM_LIMIT:
+        return 1.0
+    if math.isfinite(need):
+        return math.ldexp(1.0, math.frexp(need)[1] - 999)
+    return math.ldexp(1.0, math.frexp(half_span)[1] + math.frexp(count)[1] - 998)
 
 
 def _unscale(values, factor: float, what: str):
@@ -48,7 +55,8 @@ def _unscale(values, factor: float, what: str):
     give inf for a true value beyond 1.8e308)."""
     if factor == 1.0:
         return values
-    out = np.multiply(values, factor)
+    with np.errstate(over="ignore"):
+        out = np.multiply(values, factor)
     if not np.isfinite(out).all():
         big = float(np.max(values))
         raise ValueError(
