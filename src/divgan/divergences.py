@@ -367,15 +367,33 @@ def gaussian_kl(mean_p, cov_p, mean_q, cov_q):
     """
     mp, cp, mq, cq = _pair_gaussians(mean_p, cov_p, mean_q, cov_q, strict=True)
     if np.ndim(mp) == 0:
-        return 0.5 * (math.log(cq / cp) + (cp + (mp - mq) ** 2) / cq - 1.0)
+        # logs of the variances, not of their ratio, and the mean term as a square of a
+        # ratio: nothing overflows unless the value itself does (variances 1e±300)
+        shift = (mp - mq) / math.sqrt(cq) if math.isfinite(mp - mq) else (
+            mp / math.sqrt(cq) - mq / math.sqrt(cq))
+        with np.errstate(over="ignore"):
+            value = 0.5 * ((math.log(cq) - math.log(cp)) + float(np.float64(cp) / cq)
+                           + float(np.float64(shift) ** 2) - 1.0)
+        return _finite(value, "KL")
     d = mp.size
     lq = linalg.cholesky(cq, lower=True)
     lp = linalg.cholesky(cp, lower=True)
     a = linalg.solve_triangular(lq, lp, lower=True)  # Lq⁻¹ Lp: tr(Σq⁻¹Σp) = ‖a‖_F²
     b = linalg.solve_triangular(lq, mq - mp, lower=True)
     logdet = 2.0 * (np.log(np.diag(lq)).sum() - np.log(np.diag(lp)).sum())
-    value = 0.5 * (float((a * a).sum()) + float(b @ b) - d + float(logdet))
-    return max(value, 0.0)
+    with np.errstate(over="ignore"):
+        value = 0.5 * (float((a * a).sum()) + float(b @ b) - d + float(logdet))
+    return _finite(max(value, 0.0), "KL")
+
+
+def _finite(value: float, what: str) -> float:
+    """``value``, or a ValueError when the true value lies beyond the float64 range."""
+    if not math.isfinite(value):
+        raise ValueError(
+            f"the {what} of these Gaussians is beyond the largest float64 (about 1.8e308): "
+            f"their variances or means differ by more than float64 can hold"
+        )
+    return value
 
 
 def gaussian_w2(mean_p, cov_p, mean_q, cov_q):
@@ -415,7 +433,15 @@ def gaussian_w2(mean_p, cov_p, mean_q, cov_q):
     """
     mp, cp, mq, cq = _pair_gaussians(mean_p, cov_p, mean_q, cov_q, strict=False)
     if np.ndim(mp) == 0:
-        return math.hypot(mp - mq, math.sqrt(cp) - math.sqrt(cq))
+        with np.errstate(over="ignore"):
+            return _finite(math.hypot(float(np.float64(mp) - mq), math.sqrt(cp) - math.sqrt(cq)),
+                           "W_2")
+    # W_2 of (mu / c, Sigma / c^2) is W_2 / c: with c a power of two (exact) that brings the
+    # covariances near 1, products like Sigma_q^1/2 Sigma_p Sigma_q^1/2 cannot under- or
+    # overflow (covariances 1e-300 I would give 0 there).
+    top = float(max(np.abs(cp).max(), np.abs(cq).max()))
+    c = math.ldexp(1.0, math.frexp(top)[1] // 2) if top > 0 else 1.0
+    mp, mq, cp, cq = mp / c, mq / c, cp / (c * c), cq / (c * c)
     w, v = np.linalg.eigh(cq)
     root_q = (v * np.sqrt(np.clip(w, 0.0, None))) @ v.T
     cross = root_q @ cp @ root_q
@@ -423,7 +449,8 @@ def gaussian_w2(mean_p, cov_p, mean_q, cov_q):
     cross_root_trace = float(np.sqrt(np.clip(eig, 0.0, None)).sum())
     bures = max(float(np.trace(cp) + np.trace(cq)) - 2.0 * cross_root_trace, 0.0)
     diff = mp - mq
-    return math.sqrt(float(diff @ diff) + bures)
+    with np.errstate(over="ignore"):
+        return _finite(c * math.sqrt(float(diff @ diff) + bures), "W_2")
 
 
 def gaussian_w1(mean_p, var_p, mean_q, var_q):
