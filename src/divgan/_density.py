@@ -3,8 +3,6 @@ r"""Private machinery of the density divergences in :mod:`divgan.divergences`.
 A 1-D density (frozen ``scipy.stats`` distribution or pdf callable) as a scalar log-pdf
 with its support and breakpoints of its bulk, and the split adaptive quadrature.
 """
-from __future__ import annotations
-
 import itertools
 import math
 import warnings
@@ -23,10 +21,19 @@ class _Density:
         dist = getattr(obj, "dist", None)
         if isinstance(dist, stats.rv_continuous) and hasattr(obj, "logpdf"):
             self.frozen = True
-            lo, hi = (float(v) for v in obj.support())
+            with np.errstate(invalid="ignore"), warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                lo, hi = (float(v) for v in obj.support())
+                pts = np.asarray(obj.ppf(_QUANTILES), dtype=float)
+            if math.isnan(lo) or math.isnan(hi) or np.isnan(pts).any():
+                args = ", ".join([*map(repr, obj.args), *(f"{k}={v!r}" for k, v in obj.kwds.items())])
+                raise ValueError(
+                    f"{name} = scipy.stats.{dist.name}({args}) is not a valid distribution "
+                    f"(scipy gives NaN for its support or quantiles): check its parameters "
+                    f"(finite location, scale > 0)"
+                )
             self.support = (lo, hi)
             self._logpdf = obj.logpdf
-            pts = np.asarray(obj.ppf(_QUANTILES), dtype=float)
             self.points = pts[np.isfinite(pts)]
         elif isinstance(dist, stats.rv_discrete) or hasattr(obj, "pmf"):
             raise TypeError(f"{name} is a discrete distribution; use kl_divergence on its pmf")

@@ -382,7 +382,7 @@ def bootstrap_ci(values, *, statistic=np.mean, confidence=0.95, n_resamples=1000
             raise ValueError(f"statistic returned a non-finite value ({float(value)!r}) on a resample")
         return float(value)
 
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), np.errstate(invalid="ignore", divide="ignore"):
         warnings.simplefilter("error", stats.DegenerateDataWarning)
         try:
             res = stats.bootstrap((np.arange(arr.shape[0]),), on_rows, n_resamples=n_resamples,
