@@ -1,5 +1,4 @@
 r"""Private validation of Gaussian parameters for the closed forms in :mod:`divgan.divergences`."""
-from __future__ import annotations
 
 import numpy as np
 from scipy import linalg

@@ -4,7 +4,6 @@ Every public function turns its inputs into float64 arrays here, once, and gets
 a clear ``ValueError`` / ``TypeError`` naming the bad value and what was
 expected.  Private kernels never check anything.
 """
-from __future__ import annotations
 
 import math
 import numbers
