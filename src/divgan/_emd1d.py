@@ -2,11 +2,11 @@
 
 Every kernel takes sorted (where it says so), C-contiguous float64 arrays and
 checks nothing: the public wrappers in :mod:`divgan.wasserstein` validate once
-and sort with NumPy (``np.sort`` is 9-15x faster than sorting inside ``@njit``).
-No ``fastmath``: results are exact up to the rounding of each term, and sums
-are compensated (Knuth's TwoSum; in the equal-length case over plain sums of
-blocks of 256), so a W1 over 1e7 samples agrees with a ``math.fsum``
-reference to about 1e-15 relative.
+through :mod:`divgan._validation` and sort with NumPy (faster than Numba's sort;
+``benchmarks/RESULTS.md`` has the numbers). No ``fastmath``: results are exact up to
+the rounding of each term, and sums are compensated (Knuth's TwoSum; in the
+equal-length case over plain sums of blocks of 256); the accuracy against a
+``math.fsum`` reference is measured in ``benchmarks/bench_core.py``.
 
 The 1-D merge kernels return the *power mean* ``W_p**p`` of the gaps multiplied by
 ``inv`` (for ``p = inf``: the largest gap over positive-mass quantile intervals);
@@ -166,7 +166,7 @@ def power_levels(xs, lu, ys, lv, p, shift, inv):
     Merge of the two level sequences (equal levels advance both, selects
     instead of branches); zero-length segments (zero weights, ties) contribute
     nothing, also to W_inf.  The loop is bound by the latency of
-    compare -> index -> load, about 7 ns a step.
+    compare -> index -> load.
     """
     n = xs.shape[0]
     m = ys.shape[0]
