@@ -330,8 +330,8 @@ def _x_marginal_oracle(theta):
             stats.wasserstein_distance([0.0], [theta]))
 
 
-@pytest.mark.parametrize("theta", [0.5, 1.0, -0.25, 1e-9, 0.0])
-def test_parallel_lines_against_the_x_marginals(theta):
+@pytest.mark.parametrize("theta", [0.5, 1.0, -0.25, 1e-9])
+def test_parallel_lines_exact_values_away_from_zero(theta):
     # L13. Oracle: scipy on the x-marginals (see _x_marginal_oracle); JS to 1e-15
     # (one rounding of log 2 in scipy's sqrt then square).
     r = parallel_lines(theta)
@@ -356,6 +356,7 @@ def test_parallel_lines_wasserstein_through_exact_ot(theta):
 def test_parallel_lines_at_zero_all_vanish_and_gradients():
     r = parallel_lines(0)
     assert (r.kl_pq, r.kl_qp, r.js, r.wasserstein) == (0.0, 0.0, 0.0, 0.0)
+    assert (r.kl_pq, r.kl_qp, r.js, r.wasserstein) == _x_marginal_oracle(0.0)  # scipy
     # L14: only W has a non-zero derivative; it is sign θ. Oracle: central differences
     # of scipy's W1 between the x-marginals (exact here: W1 = |θ| is linear away from 0).
     for t in (-0.7, 0.2):

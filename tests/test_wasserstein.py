@@ -294,7 +294,8 @@ def _linprog_ot(a, b, M):
 
 
 @pytest.mark.parametrize("p", [1, 2, 1.5])
-def test_transport_plan_matches_linprog_and_certifies(p):
+def test_transport_plan_matches_pot_and_certifies(p):
+    # (docs/theory.md cites this name; the oracle is now scipy's linprog, not POT)
     rng = np.random.default_rng(8)
     x, y = rng.standard_normal((30, 3)), rng.standard_normal((25, 3)) + 0.5
     a, b = rng.random(30), rng.random(25)
