@@ -3,13 +3,14 @@ r"""Private cores of the pmf divergences in :mod:`divgan.divergences`.
 Each core takes a :class:`~divgan._validation.PmfPair` (made only by
 :func:`~divgan._validation.as_pmf_pair`, so the inputs are validated, their rows
 ``(rows, n)`` with totals in ``[2**-511, 2**512]``) and checks nothing. Logarithms are
-NumPy's vectorised ``np.log``; sums of products are ``np.einsum`` (its own SIMD loop,
-not BLAS).
+NumPy's vectorised ``np.log``; sums of products and the JS ratios are small Numba
+kernels (:mod:`divgan._kl_kernels`).
 """
 import math
 
 import numpy as np
 
+from . import _kl_kernels as _kk
 from ._validation import PmfPair
 
 _LOG2 = math.log(2.0)
@@ -22,7 +23,7 @@ _RATIO_HI = 2.0**1000
 # Work through the outcomes in blocks of about this many entries, in two reused scratch
 # buffers that stay in cache: fresh full-length temporaries cost page faults and memory
 # traffic (2x on the benchmark machine, see benchmarks/bench_core.py --only kl).
-_BLOCK = 2**17
+_BLOCK = 2**16
 
 
 def _blocks(rows: int, n: int):
@@ -40,11 +41,6 @@ def _scratch(rows: int, n: int, count: int):
     return [np.empty((height, width)) for _ in range(count)]
 
 
-def _dot_rows(a, b):
-    """Row-wise sum of ``a * b`` (einsum's loop: no BLAS threads, no temporary)."""
-    return np.einsum("ij,ij->i", a, b)
-
-
 def _kl_log_difference(p, q, P, Q):
     r""":math:`\sum_i (p_i/P)(\log p_i - \log q_i) + \log(Q/P)` for rows with q > 0 where
     p > 0: any positive float has a finite logarithm, so no ratio can leave the range.
@@ -53,7 +49,9 @@ def _kl_log_difference(p, q, P, Q):
     with np.errstate(divide="ignore", invalid="ignore"):
         d = np.log(p) - np.log(q)
     d[p == 0] = 0.0  # 0 log(0/q) = 0
-    return _dot_rows(p, d) / P + (np.log(Q) - np.log(P))
+    sums = np.zeros(p.shape[0])
+    _kk.dot_rows(p, d, sums)
+    return sums / P + (np.log(Q) - np.log(P))
 
 
 def _kl_rows(pair: PmfPair) -> np.ndarray:
@@ -95,7 +93,7 @@ def _kl_rows(pair: PmfPair) -> np.ndarray:
             if (k[rs] != 0).any():
                 r *= scale[rs, None]
             np.log(r, out=r)
-            sums[rs] += _dot_rows(pb, r)
+            _kk.dot_rows(pb, r, sums[rs])
         out = sums / P + np.log(Q / (scale * P))
     ratio_ok = ~checked | ((lo * r_min >= _RATIO_LO) & (hi * r_max <= _RATIO_HI))
     rest = ~ratio_ok & ~infinite
@@ -118,36 +116,26 @@ def _js_rows(pair: PmfPair) -> np.ndarray:
     With :math:`c = P/Q` and :math:`\mu_i = p_i + c q_i` (2P times the mixture),
     :math:`\mathrm{JS} = \tfrac12\sum_i \frac{p_i}{P}\log\frac{2p_i}{\mu_i}
     + \tfrac12\sum_i \frac{q_i}{Q}\log\frac{2c\,q_i}{\mu_i}`. Every ratio lies in
-    [0, 2] and :math:`c q_i \le P \le 2^{512}`, so nothing overflows. Equal (or
-    power-of-two proportional) inputs give ratios of exactly 1 and JS exactly 0.
+    (0, 2] and :math:`c q_i \le P \le 2^{512}`, so nothing overflows. Equal (or
+    power-of-two proportional) inputs give ratios of exactly 1 and JS exactly 0. A
+    ratio that is 0 or 0/0 (zero weight, or underflow below a weight of ~1e-300) is
+    set to 1: its term is 0.
     """
     p, q, P, Q = pair.p, pair.q, pair.p_total, pair.q_total
     rows, n = p.shape
-    c = (P / Q)[:, None]
-    # A ratio is 0 (or 0/0) where its weight is 0, or where it underflowed or went
-    # subnormal, which needs a weight below 2**-1000: 0 log 0 = 0, and a dropped or
-    # inexact term is below 1e-298.
-    fix_a = not (pair.p_min >= P * 2.0**-1000).all()
-    fix_b = not (pair.q_min >= Q * 2.0**-1000).all()
+    c = P / Q
     sa = np.zeros(rows)
     sb = np.zeros(rows)
     buf_a, buf_b = _scratch(rows, n, 2)
-    with np.errstate(divide="ignore", invalid="ignore", under="ignore"):
-        for rs, cs in _blocks(rows, n):
-            pb, qb = p[rs, cs], q[rs, cs]
-            shape = pb.shape
-            cq = np.multiply(qb, c[rs], out=buf_b[: shape[0], : shape[1]])
-            mix = np.add(pb, cq, out=buf_a[: shape[0], : shape[1]])  # no overflow: <= 2P
-            cq *= 2.0
-            rb = np.divide(cq, mix, out=cq)
-            ra = np.divide(pb, mix, out=mix)
-            ra *= 2.0
-            for ratio, fix in ((ra, fix_a), (rb, fix_b)):
-                if fix:
-                    ratio[~(ratio > 0)] = 1.0
-                np.log(ratio, out=ratio)
-            sa[rs] += _dot_rows(pb, ra)
-            sb[rs] += _dot_rows(qb, rb)
+    for rs, cs in _blocks(rows, n):
+        pb, qb = p[rs, cs], q[rs, cs]
+        ra = buf_a[: pb.shape[0], : pb.shape[1]]
+        rb = buf_b[: pb.shape[0], : pb.shape[1]]
+        _kk.js_ratios(pb, qb, c[rs], ra, rb)  # no ratio is 0: no log warnings
+        np.log(ra, out=ra)
+        np.log(rb, out=rb)
+        _kk.dot_rows(pb, ra, sa[rs])
+        _kk.dot_rows(qb, rb, sb[rs])
     return np.clip(0.5 * (sa / P + sb / Q), 0.0, _LOG2)
 
 
