@@ -26,7 +26,8 @@ class _Density:
                 lo, hi = (float(v) for v in obj.support())
                 pts = np.asarray(obj.ppf(_QUANTILES), dtype=float)
             if math.isnan(lo) or math.isnan(hi) or np.isnan(pts).any():
-                args = ", ".join([*map(repr, obj.args), *(f"{k}={v!r}" for k, v in obj.kwds.items())])
+                kwds = (f"{k}={v!r}" for k, v in obj.kwds.items())
+                args = ", ".join([*map(repr, obj.args), *kwds])
                 raise ValueError(
                     f"{name} = scipy.stats.{dist.name}({args}) is not a valid distribution "
                     f"(scipy gives NaN for its support or quantiles): check its parameters "

@@ -203,10 +203,12 @@ def as_points(x, name: str = "x", *, dim: int | None = None) -> np.ndarray:
         raise ValueError(f"{name} has zero coordinates per point (shape {arr.shape})")
     if dim is not None and arr.shape[1] != dim:
         raise ValueError(
-            f"{name} has {arr.shape[1]} coordinates per point, expected {dim} to match the other cloud"
+            f"{name} has {arr.shape[1]} coordinates per point, expected {dim} "
+            f"to match the other cloud"
         )
     if not np.isfinite(arr).all():
-        raise ValueError(f"{name} must hold finite coordinates, found {_first_bad(arr, ~np.isfinite(arr))}")
+        bad = _first_bad(arr, ~np.isfinite(arr))
+        raise ValueError(f"{name} must hold finite coordinates, found {bad}")
     return arr
 
 
@@ -222,7 +224,9 @@ def as_weights(w, shape: tuple[int, ...], name: str = "weights") -> np.ndarray |
         return None
     arr = as_float_array(w, name)
     if arr.shape != tuple(shape):
-        raise ValueError(f"{name} has shape {arr.shape}, expected {tuple(shape)} to match the values")
+        raise ValueError(
+            f"{name} has shape {arr.shape}, expected {tuple(shape)} to match the values"
+        )
     if not np.isfinite(arr).all():
         raise ValueError(f"{name} must be finite, found {_first_bad(arr, ~np.isfinite(arr))}")
     if (arr < 0).any():

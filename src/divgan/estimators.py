@@ -379,7 +379,9 @@ def bootstrap_ci(values, *, statistic=np.mean, confidence=0.95, n_resamples=1000
         if value.ndim != 0:
             raise ValueError(f"statistic must return a scalar, got an array of shape {value.shape}")
         if not np.isfinite(value):
-            raise ValueError(f"statistic returned a non-finite value ({float(value)!r}) on a resample")
+            raise ValueError(
+                f"statistic returned a non-finite value ({float(value)!r}) on a resample"
+            )
         return float(value)
 
     with warnings.catch_warnings(), np.errstate(invalid="ignore", divide="ignore"):
