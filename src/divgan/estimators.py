@@ -31,9 +31,10 @@ OVERLAP_THRESHOLD = 0.05
 #: Smallest n and m for which the nested-subsample test is run.
 MIN_SAMPLES = 32
 #: Below this n the growth alone is too noisy to call an overlapping sample
-#: "diverging" (measured: 5 of 50 draws of two identical distributions on a line
-#: in 2-D at n = 100, 1 of 50 at n = 200, 0 of 50 at n = 400); the disjoint verdict,
-#: which also needs the margin, is given from MIN_SAMPLES on.
+#: "diverging" (two identical distributions on a line in 2-D grow like disjoint ones in
+#: a few draws out of 50 at n = 100; the measurement and its command are in
+#: docs/api/estimators.md); the disjoint verdict, which also needs the margin, is given
+#: from MIN_SAMPLES on.
 MIN_SAMPLES_DIVERGING = 200
 _REPEATS = 3
 
