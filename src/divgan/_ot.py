@@ -58,10 +58,11 @@ def _unscale(values, factor: float, what: str):
     with np.errstate(over="ignore"):
         out = np.multiply(values, factor)
     if not np.isfinite(out).all():
-        big = float(np.max(values))
+        exponent = math.log10(float(np.max(values))) + math.log10(factor)
+        size = f"{10 ** (exponent % 1):.2g}e+{int(exponent)}"
         raise ValueError(
-            f"{what} is {big!r} x 2**{math.frexp(factor)[1] - 1}, beyond the largest float64 "
-            f"(about 1.8e308); rescale the samples (W_p(c x, c y) = c W_p(x, y))"
+            f"{what} is about {size}, beyond the largest float64 (about 1.8e+308); "
+            f"rescale the samples (W_p(c x, c y) = c W_p(x, y))"
         )
     return out
 
