@@ -145,16 +145,14 @@ def _cost_matrix(xs, ys, p):
         return np.zeros((xs.shape[0], ys.shape[0])), 1.0
     # coordinates over 2**e: spreads within [0.5, 1], values within 2**54 of them
     unit = math.ldexp(1.0, math.frexp(half_spread)[1] + 1)
-    xs, ys = xs / unit, ys / unit
+    xs, ys = xs / unit, ys / unit  # now every distance is at most 2 sqrt(d)
+    if p == 1.0 or p == 2.0:
+        return cdist(xs, ys, "euclidean" if p == 1.0 else "sqeuclidean"), unit
     M = cdist(xs, ys, "euclidean")
     top = math.ldexp(1.0, math.frexp(float(M.max()))[1])  # largest distance in (0.5, 1]
-    M /= top
-    unit *= top
-    if p == 2.0:
-        np.square(M, out=M)
-    elif p != 1.0:
-        np.power(M, p, out=M)
-    return M, unit
+    M /= top  # so that any power p of it stays <= 1
+    np.power(M, p, out=M)
+    return M, unit * top
 
 
 def _certified(G, log, M, wa, wb, p, pot_words, *, error):
