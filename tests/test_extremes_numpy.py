@@ -149,6 +149,11 @@ def test_piles_on_a_huge_grid():
     # One shovel across 2e307: closed form.
     assert earth_movers_distance([1, 0], [0, 1], positions=[-1e307, 1e307]) == pytest.approx(
         2e307, rel=RTOL)
+    # Huge piles on the unit grid: 1e307 shovels carried 2 steps is 2e307; 1e308 carried 2
+    # steps is beyond float64 and refused (not inf).
+    assert earth_movers_distance([1e307, 0, 0], [0, 0, 1e307]) == pytest.approx(2e307, rel=RTOL)
+    with pytest.raises(ValueError, match="beyond the largest float64"):
+        earth_movers_distance([1e308, 0, 0], [0, 0, 1e308])
 
 
 def test_gaussian_kl_with_extreme_variances():

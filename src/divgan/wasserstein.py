@@ -217,14 +217,15 @@ def earth_movers_distance(p, q, *, positions=None):
             f"got {sp!r} and {sq!r} (relative difference {abs(sp - sq) / max(sp, sq):.3g} > "
             f"{rtol:.3g}); normalise both if you mean distributions"
         )
-    if positions is None:
-        return float(_k.piles_unit_grid(pm, qm))
-    x = as_grid(positions, n, "positions")
+    x = None if positions is None else as_grid(positions, n)
     # work <= total * span: divide the grid by a power of two when that could overflow
-    f = _range_scale(float(x[0]), float(x[-1]), max(sp, sq))
-    if f != 1.0:
-        x = x / f
-    return float(_unscale(_k.piles_on_grid(pm, qm, x), f, "the work"))
+    lo, hi = (0.0, n - 1.0) if x is None else (float(x[0]), float(x[-1]))
+    f = _range_scale(lo, hi, max(sp, sq))
+    if x is None and f == 1.0:
+        return float(_k.piles_unit_grid(pm, qm))
+    if x is None:
+        x = np.arange(n, dtype=np.float64)
+    return float(_unscale(_k.piles_on_grid(pm, qm, x / f), f, "the work"))
 
 
 def kantorovich_potential_1d(u_values, v_values, x, *, u_weights=None, v_weights=None):
