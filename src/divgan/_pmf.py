@@ -77,20 +77,21 @@ def _kl_rows(pair: PmfPair) -> np.ndarray:
     r_max = np.zeros(rows)
     infinite = np.zeros(rows, dtype=bool)
     sums = np.zeros(rows)
+    any_checked, any_scaled = checked.any(), (k != 0).any()
     (buf,) = _scratch(rows, n, 1)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
         for rs, cs in _blocks(rows, n):
             pb, qb = p[rs, cs], q[rs, cs]
             r = np.divide(pb, qb, out=buf[: pb.shape[0], : pb.shape[1]])
-            check = checked[rs]
-            if check.any():
+            check = checked[rs] if any_checked else None
+            if any_checked and check.any():
                 pz, qz = pb[check], qb[check]
                 infinite[rs] |= _scatter(check, ((qz == 0) & (pz > 0)).any(axis=-1))
                 rr = np.where(pz == 0, 1.0, r[check])  # 0 log(0/q) = 0
                 r[check] = rr
                 r_min[rs] = np.minimum(r_min[rs], _scatter(check, rr.min(axis=-1), np.inf))
                 r_max[rs] = np.maximum(r_max[rs], _scatter(check, rr.max(axis=-1), 0.0))
-            if (k[rs] != 0).any():
+            if any_scaled:
                 r *= scale[rs, None]
             np.log(r, out=r)
             _kk.dot_rows(pb, r, sums[rs])
