@@ -10,6 +10,8 @@ import warnings
 import numpy as np
 from scipy import integrate, stats
 
+from ._validation import as_interval
+
 _QUANTILES = (1e-9, 1e-4, 0.01, 0.05, 0.2, 0.35, 0.5, 0.65, 0.8, 0.95, 0.99, 1 - 1e-4, 1 - 1e-9)
 _GRID = 2049  # grid used to place breakpoints for pdf callables
 
@@ -77,20 +79,8 @@ class _Density:
         return math.log(v) if v > 0 else -math.inf
 
 
-def _check_support(support):
-    if support is None:
-        return None
-    try:
-        a, b = (float(v) for v in support)
-    except (TypeError, ValueError):
-        raise ValueError(f"support must be a pair (a, b) of numbers, got {support!r}") from None
-    if not (math.isfinite(a) and math.isfinite(b) and a < b):
-        raise ValueError(f"support must be finite with a < b, got {support!r}")
-    return (a, b)
-
-
 def _densities(p, q, support):
-    support = _check_support(support)
+    support = as_interval(support, "support")
     dp = _Density(p, "p", support)
     dq = _Density(q, "q", support)
     if support is not None and dp.frozen and dq.frozen:

@@ -15,9 +15,8 @@ import numpy as np
 from scipy import linalg, special
 
 from ._density import _densities, _integrate
-from ._gaussian import _pair_gaussians
 from ._pmf import _finish, _js_rows, _kl_rows
-from ._validation import as_pmf_pair, check_base
+from ._validation import as_gaussian_pair, as_pmf_pair, check_base
 
 __all__ = [
     "gaussian_kl",
@@ -365,7 +364,7 @@ def gaussian_kl(mean_p, cov_p, mean_q, cov_q):
     >>> round(gaussian_kl([0, 0], [[1, 0], [0, 1]], [1, 0], [[2, 0], [0, 2]]), 6)
     0.443147
     """
-    mp, cp, mq, cq = _pair_gaussians(mean_p, cov_p, mean_q, cov_q, strict=True)
+    mp, cp, mq, cq = as_gaussian_pair(mean_p, cov_p, mean_q, cov_q, strict=True)
     if np.ndim(mp) == 0:
         # logs of the variances, not of their ratio, and the mean term as a square of a
         # ratio: nothing overflows unless the value itself does (variances 1e±300)
@@ -431,7 +430,7 @@ def gaussian_w2(mean_p, cov_p, mean_q, cov_q):
     >>> round(gaussian_w2([0, 0], [[1, 0], [0, 1]], [0, 0], [[4, 0], [0, 9]]), 6)
     2.236068
     """
-    mp, cp, mq, cq = _pair_gaussians(mean_p, cov_p, mean_q, cov_q, strict=False)
+    mp, cp, mq, cq = as_gaussian_pair(mean_p, cov_p, mean_q, cov_q, strict=False)
     if np.ndim(mp) == 0:
         with np.errstate(over="ignore"):
             return _finite(math.hypot(float(np.float64(mp) - mq), math.sqrt(cp) - math.sqrt(cq)),
@@ -483,7 +482,7 @@ def gaussian_w1(mean_p, var_p, mean_q, var_q):
     >>> round(gaussian_w1(0.0, 1.0, 0.0, 4.0), 6)  # sqrt(2/π)
     0.797885
     """
-    mp, vp, mq, vq = _pair_gaussians(mean_p, var_p, mean_q, var_q, strict=False)
+    mp, vp, mq, vq = as_gaussian_pair(mean_p, var_p, mean_q, var_q, strict=False)
     if np.ndim(mp) != 0:
         raise ValueError(
             "gaussian_w1 is for 1-D Gaussians (scalar means and variances); "
