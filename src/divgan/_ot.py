@@ -73,28 +73,32 @@ def _batch_index(shape: tuple, batch: tuple) -> np.ndarray:
 
 
 # ----------------------------------------------------------------------------- 1-D
-def _wasserstein_1d(u_values, v_values, u_weights, v_weights, p):
+_NAMES_1D = ("u_values", "v_values", "u_weights", "v_weights")
+
+
+def _wasserstein_1d(u_values, v_values, u_weights, v_weights, p, names=_NAMES_1D):
     """Validated W_p of (batches of) 1-D samples, rows indexed over the broadcast batch in
-    one kernel call (``p`` already checked). Samples spanning ~1e287 or more are divided
-    by a power of two first, and the result multiplied back."""
+    one kernel call (``p`` already checked; ``names`` are the arguments' names for the
+    errors). Samples spanning ~1e287 or more are divided by a power of two first, and the
+    result multiplied back."""
     weighted = u_weights is not None or v_weights is not None
     if weighted:
-        U, OU, batch_u = as_argsorted_samples(u_values, "u_values")
-        V, OV, batch_v = as_argsorted_samples(v_values, "v_values")
+        U, OU, batch_u = as_argsorted_samples(u_values, names[0])
+        V, OV, batch_v = as_argsorted_samples(v_values, names[1])
         lo, hi = min(U.min(), V.min()), max(U.max(), V.max())
     else:
-        U = as_sorted_samples(u_values, "u_values")
-        V = as_sorted_samples(v_values, "v_values")
+        U = as_sorted_samples(u_values, names[0])
+        V = as_sorted_samples(v_values, names[1])
         lo, hi = min(U[..., 0].min(), V[..., 0].min()), max(U[..., -1].max(), V[..., -1].max())
         batch_u, batch_v = U.shape[:-1], V.shape[:-1]
     n, m = U.shape[-1], V.shape[-1]
     batch = broadcast_batch(
         batch_u, batch_v,
-        f"the batch shapes of u_values {batch_u} and v_values {batch_v} do not broadcast",
+        f"the batch shapes of {names[0]} {batch_u} and {names[1]} {batch_v} do not broadcast",
     )
     if weighted:
-        WU = as_weights(u_weights, batch_u + (n,), "u_weights")
-        WV = as_weights(v_weights, batch_v + (m,), "v_weights")
+        WU = as_weights(u_weights, batch_u + (n,), names[2])
+        WV = as_weights(v_weights, batch_v + (m,), names[3])
     f = _range_scale(float(lo), float(hi), float(n) * m)
     if f != 1.0:
         U, V = U / f, V / f

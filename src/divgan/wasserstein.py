@@ -455,10 +455,7 @@ def wasserstein_distance(x, y, a=None, b=None, *, p=1):
     xs = as_points(x, "x")
     ys = as_points(y, "y", dim=xs.shape[1])
     if xs.shape[1] == 1:
-        p = check_p(p)
-        for w, name, k in ((a, "a", xs.shape[0]), (b, "b", ys.shape[0])):
-            as_weights(w, (k,), name)  # the 1-D path reads weights as u_weights/v_weights
-        return _wasserstein_1d(xs[:, 0], ys[:, 0], a, b, p)
+        return _wasserstein_1d(xs[:, 0], ys[:, 0], a, b, check_p(p), names=("x", "y", "a", "b"))
     return _solve(xs, ys, a, b, p).value
 
 
