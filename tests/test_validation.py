@@ -93,13 +93,16 @@ def test_as_pmf_pair_rows_totals_and_rescaling():
     assert pair.p.shape == pair.q.shape == (2, 2)
     np.testing.assert_array_equal(pair.p_total, [4.0, 2.0])
     np.testing.assert_array_equal(pair.p_min, [1.0, 0.0])
-    # totals out of [2**-511, 2**512] (here one that overflows float64) are brought in
+    # totals out of [2**-1000, 2**1000] (here one that overflows float64) are brought in
     # by an exact power of two: the pmf, entry over total, is unchanged
     big = v.as_pmf_pair([1e308, 1e308], [1.0, 1.0])
-    assert np.isfinite(big.p_total).all() and 2.0**-511 <= big.p_total[0] <= 2.0**512
+    assert np.isfinite(big.p_total).all() and 2.0**-1000 <= big.p_total[0] <= 2.0**1000
     np.testing.assert_array_equal(big.p[0] / big.p_total[0], [0.5, 0.5])
+    # a row spanning 1e-300 to 1e300 is left alone: rescaling it would lose its small entries
+    wide = v.as_pmf_pair([1e-300, 1e300], [1.0, 1.0])
+    assert wide.p[0, 0] == 1e-300
     tiny = v.as_pmf_pair([5e-324, 1e-320], [1.0, 1.0])
-    assert 2.0**-511 <= tiny.p_total[0] <= 2.0**512
+    assert 2.0**-1000 <= tiny.p_total[0] <= 2.0**1000
     assert tiny.p[0, 1] / tiny.p[0, 0] == 1e-320 / 5e-324  # scaling up is exact
     for p, q, exc, words in [([1.0, -1.0], [1.0, 1.0], ValueError, "non-negative"),
                              ([1.0, 1.0], [np.nan, 1.0], ValueError, "finite"),

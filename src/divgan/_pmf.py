@@ -2,7 +2,7 @@ r"""Private cores of the pmf divergences in :mod:`divgan.divergences`.
 
 Each core takes a :class:`~divgan._validation.PmfPair` (made only by
 :func:`~divgan._validation.as_pmf_pair`, so the inputs are validated, their rows
-``(rows, n)`` with totals in ``[2**-511, 2**512]``) and checks nothing. Logarithms are
+``(rows, n)`` with totals in ``[2**-1000, 2**1000]``) and checks nothing. Logarithms are
 NumPy's vectorised ``np.log``; sums of products and the JS ratios are small Numba
 kernels (:mod:`divgan._kl_kernels`).
 """
@@ -66,13 +66,16 @@ def _kl_rows(pair: PmfPair) -> np.ndarray:
     """
     p, q, P, Q = pair.p, pair.q, pair.p_total, pair.q_total
     rows, n = p.shape
-    k = np.rint(np.log2(Q / P))
+    k = np.rint(np.log2(Q) - np.log2(P))
+    far = np.abs(k) > 900  # totals too far apart for the ratio form: log differences
+    k[far] = 0.0
     scale = np.exp2(k)
     lo, hi = np.minimum(scale, 1.0), np.maximum(scale, 1.0)
     # A priori every ratio is a normal float when the extremes of p and q say so; else
     # (zeros, huge spans) the ratios themselves are looked at.
-    with np.errstate(divide="ignore", over="ignore"):
+    with np.errstate(divide="ignore", over="ignore", under="ignore"):
         checked = ~((lo * pair.p_min / Q >= _RATIO_LO) & (hi * P / pair.q_min <= _RATIO_HI))
+        checked |= far
     r_min = np.full(rows, np.inf)
     r_max = np.zeros(rows)
     infinite = np.zeros(rows, dtype=bool)
@@ -96,7 +99,7 @@ def _kl_rows(pair: PmfPair) -> np.ndarray:
             np.log(r, out=r)
             _kk.dot_rows(pb, r, sums[rs])
         out = sums / P + np.log(Q / (scale * P))
-    ratio_ok = ~checked | ((lo * r_min >= _RATIO_LO) & (hi * r_max <= _RATIO_HI))
+        ratio_ok = ~checked | ((lo * r_min >= _RATIO_LO) & (hi * r_max <= _RATIO_HI) & ~far)
     rest = ~ratio_ok & ~infinite
     if rest.any():
         out[rest] = _kl_log_difference(p[rest], q[rest], P[rest], Q[rest])
@@ -117,13 +120,20 @@ def _js_rows(pair: PmfPair) -> np.ndarray:
     With :math:`c = P/Q` and :math:`\mu_i = p_i + c q_i` (2P times the mixture),
     :math:`\mathrm{JS} = \tfrac12\sum_i \frac{p_i}{P}\log\frac{2p_i}{\mu_i}
     + \tfrac12\sum_i \frac{q_i}{Q}\log\frac{2c\,q_i}{\mu_i}`. Every ratio lies in
-    (0, 2] and :math:`c q_i \le P \le 2^{512}`, so nothing overflows. Equal (or
+    (0, 2] and :math:`c q_i \le P \le 2^{1000}`, so nothing overflows. Equal (or
     power-of-two proportional) inputs give ratios of exactly 1 and JS exactly 0. A
     ratio that is 0 or 0/0 (zero weight, or underflow below a weight of ~1e-300) is
     set to 1: its term is 0.
     """
     p, q, P, Q = pair.p, pair.q, pair.p_total, pair.q_total
     rows, n = p.shape
+    far = np.abs(np.log2(P) - np.log2(Q)) > 900
+    if far.any():  # bring both totals of those rows near 1 (exact but for weights < 1e-290)
+        p, q = np.array(p), np.array(q)
+        p[far] = np.ldexp(p[far], -np.frexp(P[far])[1][:, None])
+        q[far] = np.ldexp(q[far], -np.frexp(Q[far])[1][:, None])
+        P, Q = P.copy(), Q.copy()
+        P[far], Q[far] = p[far].sum(axis=-1), q[far].sum(axis=-1)
     c = P / Q
     sa = np.zeros(rows)
     sb = np.zeros(rows)

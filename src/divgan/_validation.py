@@ -100,8 +100,10 @@ class PmfPair(NamedTuple):
     The private cores of the pmf divergences take this and nothing else, so a new
     divergence cannot skip validation. ``p`` and ``q`` are ``(rows, n)`` float64 arrays
     (read-only views where no copy was needed): finite, >= 0, each row with a positive
-    total, rows scaled by an exact power of two where needed so that every total lies in
-    ``[2**-511, 2**512]`` (a pmf does not change). ``p_total``, ``q_total`` are those
+    total in ``[2**-1000, 2**1000]``: a row whose total is below is multiplied by a power
+    of two (exact), a row whose sum overflows or exceeds ``2**1000`` is divided by the
+    smallest power of two that brings it in (only entries below ~1e-290 of the total can
+    lose digits; a pmf does not change otherwise). ``p_total``, ``q_total`` are those
     totals and ``p_min``, ``q_min`` the smallest entries of each row (0 where it has
     zeros); ``batch`` is the broadcast shape of the axes other than the outcome axis.
     """
@@ -115,8 +117,8 @@ class PmfPair(NamedTuple):
     batch: tuple
 
 
-_TOTAL_LO = 2.0**-511
-_TOTAL_HI = 2.0**512
+_TOTAL_LO = 2.0**-1000
+_TOTAL_HI = 2.0**1000  # so that sums of p log(ratio) (|log| < 1500) cannot overflow
 
 
 def _pmf_rows(rows: np.ndarray, original, name: str, axis: int):
@@ -128,12 +130,18 @@ def _pmf_rows(rows: np.ndarray, original, name: str, axis: int):
         with np.errstate(over="ignore"):
             as_pmf(original, name, axis=axis)  # raises the message naming the bad entry
         # only finite masses whose sum overflows get here
-    out_of_range = ~((total >= _TOTAL_LO) & (total <= _TOTAL_HI))
-    if out_of_range.any():
+    small = total < _TOTAL_LO
+    large = ~(total <= _TOTAL_HI)  # also a sum that overflowed
+    if small.any() or large.any():
         rows = np.array(rows)  # own copy: rows are rescaled in place
-        big = rows[out_of_range].max(axis=-1)
-        exponent = np.frexp(big)[1]  # max of the row becomes [0.5, 1): total in [0.5, n]
-        rows[out_of_range] = np.ldexp(rows[out_of_range], -exponent[:, None])
+        # up: total into [0.5, 1), exact; down: by n (a bound of sum / max) times the
+        # excess of the largest entry over 2**1000 / n
+        up = -np.frexp(total[small])[1]
+        rows[small] = np.ldexp(rows[small], up[:, None])
+        n = rows.shape[-1]
+        big = rows[large].max(axis=-1)
+        down = np.frexp(big)[1] + int(np.frexp(float(n))[1]) - 1000
+        rows[large] = np.ldexp(rows[large], -np.maximum(down, 1)[:, None])
         total = rows.sum(axis=-1)
         low = rows.min(axis=-1)
     return rows, total, low
