@@ -22,7 +22,7 @@ _RATIO_HI = 2.0**1000
 
 # Work through the outcomes in blocks of about this many entries, in two reused scratch
 # buffers that stay in cache: fresh full-length temporaries cost page faults and memory
-# traffic (2x on the benchmark machine, see benchmarks/bench_core.py --only kl).
+# traffic (measured with benchmarks/bench_core.py --only kl).
 _BLOCK = 2**16
 
 
