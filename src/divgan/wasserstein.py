@@ -380,7 +380,10 @@ def transport_plan(x, y, a=None, b=None, *, p=1) -> TransportResult:
     match ``a``, ``b``, the potentials are dual feasible and the duality gap
     vanishes, each to ``64 (n + m) eps`` (times ``max M`` for costs): potentials
     and flows are sums along spanning-tree paths of at most ``n + m`` terms.
-    Lecture claim L12: the coupling's marginals are the two distributions.
+    Lecture claim L12: the coupling's marginals are the two distributions. The clouds
+    are divided by a power of two near their spread before the costs are powered, so
+    ``value`` is right at any scale; ``cost`` and the potentials (``value**p`` units)
+    become inf or 0 only where ``W_p**p`` itself leaves the float64 range.
 
     Parameters
     ----------
