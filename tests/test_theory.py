@@ -10,6 +10,7 @@ import math
 import numpy as np
 import pytest
 from scipy import integrate, optimize, stats
+from scipy.spatial.distance import jensenshannon
 
 from divgan import theory
 from divgan.theory import (
@@ -315,25 +316,60 @@ def test_bilinear_game_rejects_bad_input():
 
 
 # ------------------------------------------------------------------ parallel lines (L13, L14)
+def _x_marginal_oracle(theta):
+    """KL, KL, JS, W1 of the x-marginals δ_0 and δ_θ, computed with scipy.
+
+    P = δ_0 ⊗ U(0, 1) and Q = δ_θ ⊗ U(0, 1) share the height factor, so their KL and JS
+    are those of the x-marginals (the log density ratio does not depend on the height),
+    and W1(P, Q) >= W1 of the x-marginals, reached by moving every point sideways."""
+    grid = sorted({0.0, theta})
+    p = [1.0 if g == 0.0 else 0.0 for g in grid]
+    q = [1.0 if g == theta else 0.0 for g in grid]
+    js = jensenshannon(p, q) ** 2 if theta != 0 else 0.0  # scipy: 0/0 = NaN for equal
+    return (stats.entropy(p, q), stats.entropy(q, p), js,
+            stats.wasserstein_distance([0.0], [theta]))
+
+
 @pytest.mark.parametrize("theta", [0.5, 1.0, -0.25, 1e-9])
 def test_parallel_lines_exact_values_away_from_zero(theta):
-    # L13: disjoint supports, so KL is +inf both ways, JS = log 2, W = |θ| (the lecture's values).
+    # L13. Oracle: scipy on the x-marginals (see _x_marginal_oracle); JS to 1e-15
+    # (one rounding of log 2 in scipy's sqrt then square).
     r = parallel_lines(theta)
-    assert (r.kl_pq, r.kl_qp, r.wasserstein) == (math.inf, math.inf, abs(theta))
-    assert r.js == pytest.approx(LOG2, rel=1e-16)
+    kl_pq, kl_qp, js, w = _x_marginal_oracle(theta)
+    assert (r.kl_pq, r.kl_qp, r.wasserstein) == (kl_pq, kl_qp, w)
+    assert r.js == pytest.approx(js, rel=1e-15, abs=1e-15)
+
+
+@pytest.mark.parametrize("theta", [0.5, -0.25])
+def test_parallel_lines_wasserstein_through_exact_ot(theta):
+    # Oracle: POT's exact OT (network simplex) between samples of P and the same
+    # points moved by θ: every pair differs by θ in x, and the shift couples them at
+    # exactly |θ|, so the optimum is |θ| up to rounding of the distances (1e-12).
+    ot = pytest.importorskip("ot")
+    p, _ = sample_parallel_lines(0.0, 200, seed=5)
+    q = p + [theta, 0.0]
+    a = np.full(200, 1 / 200)
+    w = ot.emd2(a, a, ot.dist(p, q, metric="euclidean"))
+    assert parallel_lines(theta).wasserstein == pytest.approx(w, rel=1e-12)
 
 
 def test_parallel_lines_at_zero_all_vanish_and_gradients():
     r = parallel_lines(0)
     assert (r.kl_pq, r.kl_qp, r.js, r.wasserstein) == (0.0, 0.0, 0.0, 0.0)
-    # L14: only W has a non-zero derivative; it is sign θ.
+    assert (r.kl_pq, r.kl_qp, r.js, r.wasserstein) == _x_marginal_oracle(0.0)  # scipy
+    # L14: only W has a non-zero derivative; it is sign θ. Oracle: central differences
+    # of scipy's W1 between the x-marginals (exact here: W1 = |θ| is linear away from 0).
     for t in (-0.7, 0.2):
         g = parallel_lines_gradients(t)
-        assert (g.kl, g.js, g.wasserstein) == (0.0, 0.0, math.copysign(1.0, t))
-        # Finite differences of the exact values agree (central, h = 1e-3, exact for |θ| here).
         h = 1e-3
-        fd = (parallel_lines(t + h).wasserstein - parallel_lines(t - h).wasserstein) / (2 * h)
-        assert fd == pytest.approx(g.wasserstein, rel=1e-9)
+        fd = (stats.wasserstein_distance([0.0], [t + h])
+              - stats.wasserstein_distance([0.0], [t - h])) / (2 * h)
+        assert g.wasserstein == pytest.approx(fd, rel=1e-9)
+        # KL and JS are constant (inf, log 2) on each side of 0: zero derivative
+        kl_a, _, js_a, _ = _x_marginal_oracle(t - h)
+        kl_b, _, js_b, _ = _x_marginal_oracle(t + h)
+        assert (g.kl, g.js) == (0.0, 0.0) and kl_a == kl_b == math.inf
+        assert js_b - js_a == pytest.approx(0.0, abs=1e-15)
     with pytest.raises(ValueError, match="no derivative"):
         parallel_lines_gradients(0.0)
     with pytest.raises(ValueError, match="theta must be finite"):
@@ -360,6 +396,13 @@ def test_sample_parallel_lines_supports_and_distribution():
         sample_parallel_lines(0.4, 0)
     with pytest.raises(TypeError, match="rng"):
         sample_parallel_lines(0.4, 3, rng="seed")
+    # seed is the name (the package's convention); rng its alias from the API contract
+    np.testing.assert_array_equal(sample_parallel_lines(0.4, 5, seed=3)[0], a)
+    with pytest.raises(TypeError, match="not both"):
+        sample_parallel_lines(0.4, 3, seed=1, rng=1)
+    for bad, exc in (("abc", TypeError), (-1, ValueError), (1.5, TypeError)):
+        with pytest.raises(exc, match="seed"):
+            sample_parallel_lines(0.4, 3, seed=bad)
 
 
 def test_sample_parallel_lines_exact_ot_is_close_to_theta():

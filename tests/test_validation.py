@@ -85,3 +85,62 @@ def test_check_fraction():
             v.check_fraction(bad, "confidence")
     with pytest.raises(TypeError, match="confidence"):
         v.check_fraction("0.9", "confidence")
+
+
+def test_as_pmf_pair_rows_totals_and_rescaling():
+    pair = v.as_pmf_pair([[1.0, 3.0], [0.0, 2.0]], [1.0, 1.0])
+    assert pair.batch == (2,)
+    assert pair.p.shape == pair.q.shape == (2, 2)
+    np.testing.assert_array_equal(pair.p_total, [4.0, 2.0])
+    np.testing.assert_array_equal(pair.p_min, [1.0, 0.0])
+    # totals out of [2**-1000, 2**1000] (here one that overflows float64) are brought in
+    # by an exact power of two: the pmf, entry over total, is unchanged
+    big = v.as_pmf_pair([1e308, 1e308], [1.0, 1.0])
+    assert np.isfinite(big.p_total).all() and 2.0**-1000 <= big.p_total[0] <= 2.0**1000
+    np.testing.assert_array_equal(big.p[0] / big.p_total[0], [0.5, 0.5])
+    # a row spanning 1e-300 to 1e300 is left alone: rescaling it would lose its small entries
+    wide = v.as_pmf_pair([1e-300, 1e300], [1.0, 1.0])
+    assert wide.p[0, 0] == 1e-300
+    tiny = v.as_pmf_pair([5e-324, 1e-320], [1.0, 1.0])
+    assert 2.0**-1000 <= tiny.p_total[0] <= 2.0**1000
+    assert tiny.p[0, 1] / tiny.p[0, 0] == 1e-320 / 5e-324  # scaling up is exact
+    for p, q, exc, words in [([1.0, -1.0], [1.0, 1.0], ValueError, "non-negative"),
+                             ([1.0, 1.0], [np.nan, 1.0], ValueError, "finite"),
+                             ([0.0, 0.0], [1.0, 1.0], ValueError, "all-zero"),
+                             ([1.0, 1.0], [1.0], ValueError, "same length"),
+                             ([1.0, 1.0], [1.0, 1.0], TypeError, "axis")]:
+        kwargs = {"axis": 0.5} if exc is TypeError else {}
+        with pytest.raises(exc, match=words):
+            v.as_pmf_pair(p, q, **kwargs)
+
+
+def test_weights_are_divided_by_their_largest():
+    # the weights' scale never matters (they are normalised by the callers), and a
+    # running sum of weights of at most 1 cannot overflow
+    np.testing.assert_array_equal(v.as_weights([1e308, 5e307], (2,)), [1.0, 0.5])
+    np.testing.assert_array_equal(v.as_weights([[2.0, 4.0], [1.0, 0.0]], (2, 2)),
+                                  [[0.5, 1.0], [1.0, 0.0]])
+    with pytest.raises(ValueError, match="positive total"):
+        v.as_weights([[1.0, 1.0], [0.0, 0.0]], (2, 2))
+
+
+def test_sorted_samples_piles_and_grids():
+    np.testing.assert_array_equal(v.as_sorted_samples([3.0, 1.0, 2.0], "u"), [1.0, 2.0, 3.0])
+    for bad in ([1.0, np.nan], [np.inf, 1.0], [[1.0, 2.0], [-np.inf, 0.0]]):
+        with pytest.raises(ValueError, match="finite"):
+            v.as_sorted_samples(bad, "u")
+    rows, order, batch = v.as_argsorted_samples([[3.0, 1.0], [0.0, 2.0]], "u")
+    assert batch == (2,) and order.tolist() == [[1, 0], [0, 1]]
+    with pytest.raises(ValueError, match="finite"):
+        v.as_argsorted_samples([1.0, np.nan], "u")
+    pm, qm, sp, sq = v.as_piles([1, 2], [2, 1])
+    assert (sp, sq) == (3.0, 3.0) and pm.dtype == np.float64
+    with pytest.raises(ValueError, match="overflows"):
+        v.as_piles([1e308, 1e308], [1.0, 1.0])
+    with pytest.raises(ValueError, match="non-negative"):
+        v.as_piles([1.0, -1.0], [1.0, 1.0])
+    assert v.as_grid([0.0, 1.0, 3.0], 3).tolist() == [0.0, 1.0, 3.0]
+    with pytest.raises(ValueError, match="strictly increasing"):
+        v.as_grid([0.0, 0.0], 2)
+    with pytest.raises(ValueError, match="finite"):
+        v.as_grid([0.0, np.inf], 2)

@@ -4,8 +4,6 @@
 the torch side is imported explicitly: ``from divgan import gan``.
 The lecture's reference families and identities live in :mod:`divgan.theory`.
 """
-from __future__ import annotations
-
 from divgan import theory
 from divgan.divergences import (
     gaussian_kl,

@@ -3,14 +3,14 @@ r"""Private machinery of the density divergences in :mod:`divgan.divergences`.
 A 1-D density (frozen ``scipy.stats`` distribution or pdf callable) as a scalar log-pdf
 with its support and breakpoints of its bulk, and the split adaptive quadrature.
 """
-from __future__ import annotations
-
 import itertools
 import math
 import warnings
 
 import numpy as np
 from scipy import integrate, stats
+
+from ._validation import as_interval
 
 _QUANTILES = (1e-9, 1e-4, 0.01, 0.05, 0.2, 0.35, 0.5, 0.65, 0.8, 0.95, 0.99, 1 - 1e-4, 1 - 1e-9)
 _GRID = 2049  # grid used to place breakpoints for pdf callables
@@ -23,10 +23,20 @@ class _Density:
         dist = getattr(obj, "dist", None)
         if isinstance(dist, stats.rv_continuous) and hasattr(obj, "logpdf"):
             self.frozen = True
-            lo, hi = (float(v) for v in obj.support())
+            with np.errstate(invalid="ignore"), warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                lo, hi = (float(v) for v in obj.support())
+                pts = np.asarray(obj.ppf(_QUANTILES), dtype=float)
+            if math.isnan(lo) or math.isnan(hi) or np.isnan(pts).any():
+                kwds = (f"{k}={v!r}" for k, v in obj.kwds.items())
+                args = ", ".join([*map(repr, obj.args), *kwds])
+                raise ValueError(
+                    f"{name} = scipy.stats.{dist.name}({args}) is not a valid distribution "
+                    f"(scipy gives NaN for its support or quantiles): check its parameters "
+                    f"(finite location, scale > 0)"
+                )
             self.support = (lo, hi)
             self._logpdf = obj.logpdf
-            pts = np.asarray(obj.ppf(_QUANTILES), dtype=float)
             self.points = pts[np.isfinite(pts)]
         elif isinstance(dist, stats.rv_discrete) or hasattr(obj, "pmf"):
             raise TypeError(f"{name} is a discrete distribution; use kl_divergence on its pmf")
@@ -69,20 +79,8 @@ class _Density:
         return math.log(v) if v > 0 else -math.inf
 
 
-def _check_support(support):
-    if support is None:
-        return None
-    try:
-        a, b = (float(v) for v in support)
-    except (TypeError, ValueError):
-        raise ValueError(f"support must be a pair (a, b) of numbers, got {support!r}") from None
-    if not (math.isfinite(a) and math.isfinite(b) and a < b):
-        raise ValueError(f"support must be finite with a < b, got {support!r}")
-    return (a, b)
-
-
 def _densities(p, q, support):
-    support = _check_support(support)
+    support = as_interval(support, "support")
     dp = _Density(p, "p", support)
     dq = _Density(q, "q", support)
     if support is not None and dp.frozen and dq.frozen:

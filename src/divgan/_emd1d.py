@@ -2,18 +2,18 @@
 
 Every kernel takes sorted (where it says so), C-contiguous float64 arrays and
 checks nothing: the public wrappers in :mod:`divgan.wasserstein` validate once
-and sort with NumPy (``np.sort`` is 9-15x faster than sorting inside ``@njit``).
-No ``fastmath``: results are exact up to the rounding of each term, and sums
-are compensated (Knuth's TwoSum; in the equal-length case over plain sums of
-blocks of 256), so a W1 over 1e7 samples agrees with a ``math.fsum``
-reference to about 1e-15 relative.
+through :mod:`divgan._validation` and sort with NumPy (faster than Numba's sort;
+``benchmarks/RESULTS.md`` has the numbers). No ``fastmath``: results are exact up to
+the rounding of each term, and sums are compensated (Knuth's TwoSum; in the
+equal-length case over plain sums of blocks of 256); the accuracy against a
+``math.fsum`` reference is measured in ``benchmarks/bench_core.py``.
 
-The 1-D merge kernels return the *power mean* ``W_p**p`` (for ``p = inf``:
-the largest gap over positive-mass quantile intervals); :func:`root` (used by
-the batch kernels and mirrored by the wrappers) takes the root.
+The 1-D merge kernels return the *power mean* ``W_p**p`` of the gaps multiplied by
+``inv`` (for ``p = inf``: the largest gap over positive-mass quantile intervals);
+:func:`wp_sorted` and :func:`wp_levels` give ``W_p`` itself, scaled as ``hypot`` does:
+the largest coupled gap ``D = W_inf`` is found first and the power mean of
+``gap / D`` taken, so ``D**p`` never overflows or underflows (any ``p``).
 """
-from __future__ import annotations
-
 import math
 
 import numpy as np
@@ -43,8 +43,8 @@ def _two_sum(s, c, x):
 
 
 @njit(inline="always")
-def _block_sum(u, v, shift, p, start, stop):
-    """Plain four-lane sum of ``|u_i - (v_i + shift)|**p`` over ``start <= i < stop``."""
+def _block_sum(u, v, shift, p, inv, start, stop):
+    """Plain four-lane sum of ``|(u_i - (v_i + shift)) inv|**p`` over ``start <= i < stop``."""
     b0 = 0.0
     b1 = 0.0
     b2 = 0.0
@@ -57,27 +57,34 @@ def _block_sum(u, v, shift, p, start, stop):
             b2 += abs(u[i + 2] - (v[i + 2] + shift))
             b3 += abs(u[i + 3] - (v[i + 3] + shift))
             i += 4
+        while i < stop:
+            b0 += abs(u[i] - (v[i] + shift))
+            i += 1
+        return ((b0 + b1) + (b2 + b3)) * inv
     elif p == 2.0:
         while i + 4 <= stop:
-            d0 = u[i] - (v[i] + shift)
-            d1 = u[i + 1] - (v[i + 1] + shift)
-            d2 = u[i + 2] - (v[i + 2] + shift)
-            d3 = u[i + 3] - (v[i + 3] + shift)
+            d0 = (u[i] - (v[i] + shift)) * inv
+            d1 = (u[i + 1] - (v[i + 1] + shift)) * inv
+            d2 = (u[i + 2] - (v[i + 2] + shift)) * inv
+            d3 = (u[i + 3] - (v[i + 3] + shift)) * inv
             b0 += d0 * d0
             b1 += d1 * d1
             b2 += d2 * d2
             b3 += d3 * d3
             i += 4
     while i < stop:
-        b0 += _cost(u[i] - (v[i] + shift), p)
+        b0 += _cost((u[i] - (v[i] + shift)) * inv, p)
         i += 1
     return (b0 + b1) + (b2 + b3)
 
 
 # --------------------------------------------------------------------------- 1-D transport
 @njit(**_OPTS)
-def power_sorted(u, v, p, shift):
-    """``W_p(u, v + shift)**p`` for sorted unweighted samples (max gap if ``p = inf``).
+def power_sorted(u, v, p, shift, inv):
+    """``W_p(u inv, (v + shift) inv)**p`` for sorted unweighted samples (max gap if ``p = inf``).
+
+    The wrappers keep every sum finite: ``|gap| * inv`` is at most 1, or (p = 1) the
+    gaps are small enough that their sum of ``n m`` terms cannot overflow.
 
     The quantile functions step at ``k/n`` and ``l/m``; in units of ``1/(n m)``
     those levels are the integers ``k m`` and ``l n``, so the merge is exact.
@@ -97,7 +104,7 @@ def power_sorted(u, v, p, shift):
         s = 0.0
         c = 0.0
         for start in range(0, n, 256):
-            s, c = _two_sum(s, c, _block_sum(u, v, shift, p, start, min(start + 256, n)))
+            s, c = _two_sum(s, c, _block_sum(u, v, shift, p, inv, start, min(start + 256, n)))
         return (s + c) / n
     total = np.int64(n) * np.int64(m)
     lu = np.int64(m)  # level (x n m) at which atom i of u ends
@@ -111,7 +118,7 @@ def power_sorted(u, v, p, shift):
     cnt = 0
     best = 0.0
     while prev < total:
-        d = u[i] - (v[j] + shift)
+        d = (u[i] - (v[j] + shift)) * inv
         nxt = min(lu, lv)
         if inf:
             a = abs(d)
@@ -153,13 +160,13 @@ def gather_levels(x, w, order, xs, levels):
 
 
 @njit(**_OPTS)
-def power_levels(xs, lu, ys, lv, p, shift):
-    """``W_p(xs, ys + shift)**p`` from sorted values and their cumulative levels.
+def power_levels(xs, lu, ys, lv, p, shift, inv):
+    """``W_p(xs inv, (ys + shift) inv)**p`` from sorted values and their cumulative levels.
 
     Merge of the two level sequences (equal levels advance both, selects
     instead of branches); zero-length segments (zero weights, ties) contribute
     nothing, also to W_inf.  The loop is bound by the latency of
-    compare -> index -> load, about 7 ns a step.
+    compare -> index -> load.
     """
     n = xs.shape[0]
     m = ys.shape[0]
@@ -185,8 +192,9 @@ def power_levels(xs, lu, ys, lv, p, shift):
         return best
     while i < n and j < m:
         nxt = min(b, a)
-        d = xs[i] - (ys[j] + shift)
-        s, c = _two_sum(s, c, _cost(d, p) * (nxt - prev))
+        if nxt > prev:  # a zero-mass segment adds nothing (and its gap may exceed 1/inv)
+            d = (xs[i] - (ys[j] + shift)) * inv
+            s, c = _two_sum(s, c, _cost(d, p) * (nxt - prev))
         prev = nxt
         i += np.int64(a <= b)
         j += np.int64(b <= a)
@@ -196,20 +204,7 @@ def power_levels(xs, lu, ys, lv, p, shift):
 
 
 @njit(**_OPTS)
-def power_sorted_weighted(u, wu, ou, v, wv, ov, p, shift):
-    """``W_p(u, v + shift)**p`` for weighted samples; ``ou``/``ov`` are their NumPy argsorts."""
-    xs = np.empty(u.shape[0])
-    lu = np.empty(u.shape[0])
-    ys = np.empty(v.shape[0])
-    lv = np.empty(v.shape[0])
-    gather_levels(u, wu, ou, xs, lu)
-    gather_levels(v, wv, ov, ys, lv)
-    return power_levels(xs, lu, ys, lv, p, shift)
-
-
-@njit(**_OPTS)
-def root(power, p):
-    """``power**(1/p)``, the same operations as ``divgan.wasserstein._root`` (bit-identical)."""
+def _root(power, p):
     if p == 1.0 or p == np.inf:
         return power
     if p == 2.0:
@@ -218,16 +213,49 @@ def root(power, p):
 
 
 @njit(**_OPTS)
-def power_batch(U, V, iu, iv, p, take_root, out):
-    """Row ``k``: ``W_p(U[iu[k]], V[iv[k]])**p`` (or its root) into ``out[k]`` (rows sorted)."""
-    for k in range(out.shape[0]):
-        w = power_sorted(U[iu[k]], V[iv[k]], p, 0.0)
-        out[k] = root(w, p) if take_root else w
+def _inverse(gap):
+    """``1 / gap``, or ``2**1021`` for a subnormal gap, whose inverse overflows (the
+    wrappers scale tiny spans up first, so only gaps far below the span get here)."""
+    if gap >= 2.0**-1021:
+        return 1.0 / gap
+    return 2.0**1021
 
 
 @njit(**_OPTS)
-def power_batch_weighted(U, WU, OU, V, WV, OV, iu, iwu, iv, iwv, p, take_root, out):
-    """Weighted :func:`power_batch`: row ``k`` pairs values ``U[iu[k]]`` (argsort
+def wp_sorted(u, v, p, shift):
+    """``W_p(u, v + shift)`` for sorted unweighted samples, scaled by the largest gap
+    for ``1 < p < inf`` (see the module docstring)."""
+    if p == 1.0 or p == np.inf:
+        return power_sorted(u, v, p, shift, 1.0)
+    gap = power_sorted(u, v, np.inf, shift, 1.0)
+    if gap == 0.0:
+        return 0.0
+    inv = _inverse(gap)
+    return _root(power_sorted(u, v, p, shift, inv), p) / inv
+
+
+@njit(**_OPTS)
+def wp_levels(xs, lu, ys, lv, p, shift):
+    """``W_p`` from sorted values and cumulative levels, scaled as :func:`wp_sorted`."""
+    if p == 1.0 or p == np.inf:
+        return power_levels(xs, lu, ys, lv, p, shift, 1.0)
+    gap = power_levels(xs, lu, ys, lv, np.inf, shift, 1.0)
+    if gap == 0.0:
+        return 0.0
+    inv = _inverse(gap)
+    return _root(power_levels(xs, lu, ys, lv, p, shift, inv), p) / inv
+
+
+@njit(**_OPTS)
+def wp_batch(U, V, iu, iv, p, out):
+    """Row ``k``: ``W_p(U[iu[k]], V[iv[k]])`` into ``out[k]`` (rows sorted)."""
+    for k in range(out.shape[0]):
+        out[k] = wp_sorted(U[iu[k]], V[iv[k]], p, 0.0)
+
+
+@njit(**_OPTS)
+def wp_batch_weighted(U, WU, OU, V, WV, OV, iu, iwu, iv, iwv, p, out):
+    """Weighted :func:`wp_batch`: row ``k`` pairs values ``U[iu[k]]`` (argsort
     ``OU[iu[k]]``) with weights ``WU[iwu[k]]``, and likewise for ``V``."""
     n = U.shape[1]
     m = V.shape[1]
@@ -238,85 +266,53 @@ def power_batch_weighted(U, WU, OU, V, WV, OV, iu, iwu, iv, iwv, p, take_root, o
     for k in range(out.shape[0]):
         gather_levels(U[iu[k]], WU[iwu[k]], OU[iu[k]], xs, lu)
         gather_levels(V[iv[k]], WV[iwv[k]], OV[iv[k]], ys, lv)
-        w = power_levels(xs, lu, ys, lv, p, 0.0)
-        out[k] = root(w, p) if take_root else w
+        out[k] = wp_levels(xs, lu, ys, lv, p, 0.0)
 
 
 @njit(**_OPTS)
-def power_shifts(u, v, shifts, p, out):
+def wp_shifts(u, v, shifts, p, out):
     """``out[k] = W_p(u, v + shifts[k])``; ``u``, ``v`` sorted (the coupling does not move)."""
     for k in range(shifts.shape[0]):
-        out[k] = root(power_sorted(u, v, p, shifts[k]), p)
+        out[k] = wp_sorted(u, v, p, shifts[k])
 
 
 # --------------------------------------------------------------------------- piles on a grid
 @njit(**_OPTS)
-def piles_unit_grid(pm, qm, pbits, qbits):
-    """Work between piles on positions 0, 1, 2, ... in one pass (validation included).
-
-    ``pbits``/``qbits`` are the same memory viewed as int64: OR-ing them sets
-    the sign bit iff some entry is negative (or -0.0), at the cost of an
-    integer op.  NaN and inf show up in the returned total.  Returns
-    ``(work, total_p, imbalance, signs)``: ``work = sum_{i<N-1} |delta_i|`` with
-    ``delta_i = sum_{k<=i} (p_k - q_k)``, ``imbalance = delta_{N-1}`` (total p
-    minus total q), ``signs < 0`` flags a negative entry.  Pairs of elements
-    halve the serial dependency on ``delta``.
-    """
-    n = pm.shape[0]
-    last = n - 1  # no gap follows the last pile
+def piles_unit_grid(pm, qm):
+    """Work between validated piles on positions 0, 1, 2, ... in one pass:
+    ``sum_{i<N-1} |delta_i|`` with ``delta_i = sum_{k<=i} (p_k - q_k)``.  Pairs of
+    elements halve the serial dependency on ``delta``."""
+    last = pm.shape[0] - 1  # no gap follows the last pile
     delta = 0.0
     w0 = 0.0
     w1 = 0.0
-    sp = 0.0
-    acc = np.int64(0)
     k = 0
     while k + 2 <= last:
-        a0 = pm[k]
-        a1 = pm[k + 1]
-        d0 = a0 - qm[k]
-        d1 = a1 - qm[k + 1]
+        d0 = pm[k] - qm[k]
+        d1 = pm[k + 1] - qm[k + 1]
         e0 = delta + d0
         e1 = delta + (d0 + d1)
         w0 += abs(e0)
         w1 += abs(e1)
         delta = e1
-        sp += a0 + a1
-        acc |= (pbits[k] | pbits[k + 1]) | (qbits[k] | qbits[k + 1])
         k += 2
-    while k <= last:
+    while k < last:
         delta += pm[k] - qm[k]
-        if k < last:
-            w0 += abs(delta)
-        sp += pm[k]
-        acc |= pbits[k] | qbits[k]
+        w0 += abs(delta)
         k += 1
-    return w0 + w1, sp, delta, acc
+    return w0 + w1
 
 
 @njit(**_OPTS)
-def piles_on_grid(pm, qm, pbits, qbits, x):
-    """:func:`piles_unit_grid` with gaps ``x[i+1] - x[i]``; also counts gaps that are not ``> 0``.
-
-    Returns ``(work, total_p, imbalance, signs, bad_gaps)``.
-    """
-    n = pm.shape[0]
-    last = n - 1
+def piles_on_grid(pm, qm, x):
+    """:func:`piles_unit_grid` with gaps ``x[i+1] - x[i]`` (validated: increasing, and
+    scaled so that no gap overflows)."""
     delta = 0.0
     w0 = 0.0
-    sp = 0.0
-    acc = np.int64(0)
-    bad = 0
-    for k in range(last):
-        g = x[k + 1] - x[k]
-        bad += not (g > 0.0)
+    for k in range(pm.shape[0] - 1):
         delta += pm[k] - qm[k]
-        w0 += abs(delta) * g
-        sp += pm[k]
-        acc |= pbits[k] | qbits[k]
-    delta += pm[last] - qm[last]
-    sp += pm[last]
-    acc |= pbits[last] | qbits[last]
-    return w0, sp, delta, acc, bad
+        w0 += abs(delta) * (x[k + 1] - x[k])
+    return w0
 
 
 # --------------------------------------------------------------------------- N-D plan check

@@ -4,22 +4,24 @@ Sorting with the finiteness check read off the sorted ends, the batched 1-D path
 point-cloud preparation, ground costs and the optimality certificate of POT's plan, and the
 projections of the sliced distance. The Numba kernels themselves are in :mod:`divgan._emd1d`.
 """
-from __future__ import annotations
-
 import math
 
 import numpy as np
 
 from divgan import _emd1d as _k
 from divgan._validation import (
+    as_argsorted_samples,
     as_points,
-    as_samples,
+    as_sorted_samples,
     as_weights,
     broadcast_batch,
     check_p,
 )
 
 _EPS = np.finfo(np.float64).eps
+# The merge kernels add up to n·m gaps (in units of 1/(n m)): keep span·n·m below this.
+_SUM_LIMIT = 2.0**1000
+_TINY_SPAN = 2.0**-900
 
 
 def _root(power: float, p: float) -> float:
@@ -30,29 +32,39 @@ def _root(power: float, p: float) -> float:
     return power ** (1.0 / p)
 
 
-def _sorted_checked(x: np.ndarray, name: str) -> np.ndarray:
-    """Sort along the last axis; NaN sorts last and -inf first, so the ends tell finiteness."""
-    s = np.sort(x, axis=-1)
-    if s.ndim == 1:
-        if not (math.isfinite(s[0]) and math.isfinite(s[-1])):
-            as_samples(x, name)  # raises with the index of the bad value
-    elif not (np.isfinite(s[..., 0]).all() and np.isfinite(s[..., -1]).all()):
-        as_samples(x, name)
-    return s
+def _range_scale(lo: float, hi: float, count: float) -> float:
+    """A power of two ``f`` such that values in ``[lo, hi]`` divided by ``f`` have gaps
+    whose sum over ``count`` terms cannot overflow and whose span is not subnormal
+    (1.0 for all ordinary inputs). Dividing by a power of two is exact, except for
+    values below 2**-1022·f when scaling down."""
+    half_span = hi / 2 - lo / 2  # cannot overflow
+    if half_span == 0.0:
+        return 1.0
+    if half_span < _TINY_SPAN:
+        return math.ldexp(1.0, math.frexp(half_span)[1] + 1)
+    need = half_span * 2.0 * count
+    if not need > _SUM_LIMIT:
+        return 1.0
+    if math.isfinite(need):
+        return math.ldexp(1.0, math.frexp(need)[1] - 999)
+    return math.ldexp(1.0, math.frexp(half_span)[1] + math.frexp(count)[1] - 998)
 
 
-def _argsort_checked(x: np.ndarray, original: np.ndarray, name: str) -> np.ndarray:
-    """Argsort rows of ``x`` (``original`` as ``(rows, n)``); check the sorted ends for NaN / inf."""
-    order = np.argsort(x, axis=-1)
-    lo = np.take_along_axis(x, order[:, :1], axis=-1)
-    hi = np.take_along_axis(x, order[:, -1:], axis=-1)
-    if not (np.isfinite(lo).all() and np.isfinite(hi).all()):
-        as_samples(original, name)
-    return order
-
-
-def _as_rows(a: np.ndarray) -> np.ndarray:
-    return np.ascontiguousarray(a).reshape(-1, a.shape[-1])
+def _unscale(values, factor: float, what: str):
+    """``values * factor``; a ValueError if that leaves the float64 range (IEEE would
+    give inf for a true value beyond 1.8e308)."""
+    if factor == 1.0:
+        return values
+    with np.errstate(over="ignore"):
+        out = np.multiply(values, factor)
+    if not np.isfinite(out).all():
+        exponent = math.log10(float(np.max(values))) + math.log10(factor)
+        size = f"{10 ** (exponent % 1):.2g}e+{int(exponent)}"
+        raise ValueError(
+            f"{what} is about {size}, beyond the largest float64 (about 1.8e+308); "
+            f"rescale the samples (W_p(c x, c y) = c W_p(x, y))"
+        )
+    return out
 
 
 def _batch_index(shape: tuple, batch: tuple) -> np.ndarray:
@@ -61,28 +73,47 @@ def _batch_index(shape: tuple, batch: tuple) -> np.ndarray:
 
 
 # ----------------------------------------------------------------------------- 1-D
-def _wasserstein_1d_general(u, v, u_weights, v_weights, p):
-    """W_p with weights or batch axes: rows indexed over the broadcast batch, one kernel call."""
-    wu = as_weights(u_weights, u.shape, "u_weights")
-    wv = as_weights(v_weights, v.shape, "v_weights")
-    batch = broadcast_batch(
-        u.shape[:-1], v.shape[:-1],
-        f"the batch shapes of u_values {u.shape[:-1]} and v_values {v.shape[:-1]} "
-        f"do not broadcast",
-    )
-    iu = _batch_index(u.shape[:-1], batch)
-    iv = _batch_index(v.shape[:-1], batch)
-    out = np.empty(iu.shape[0])
-    if wu is None and wv is None:
-        U = _as_rows(_sorted_checked(u, "u_values"))
-        V = _as_rows(_sorted_checked(v, "v_values"))
-        _k.power_batch(U, V, iu, iv, p, True, out)
+_NAMES_1D = ("u_values", "v_values", "u_weights", "v_weights")
+
+
+def _wasserstein_1d(u_values, v_values, u_weights, v_weights, p, names=_NAMES_1D):
+    """Validated W_p of (batches of) 1-D samples, rows indexed over the broadcast batch in
+    one kernel call (``p`` already checked; ``names`` are the arguments' names for the
+    errors). Samples spanning ~1e287 or more are divided by a power of two first, and the
+    result multiplied back."""
+    weighted = u_weights is not None or v_weights is not None
+    if weighted:
+        U, OU, batch_u = as_argsorted_samples(u_values, names[0])
+        V, OV, batch_v = as_argsorted_samples(v_values, names[1])
+        lo, hi = min(U.min(), V.min()), max(U.max(), V.max())
     else:
-        U, V = _as_rows(u), _as_rows(v)
-        WU = _as_rows(np.ones_like(u) if wu is None else wu)
-        WV = _as_rows(np.ones_like(v) if wv is None else wv)
-        OU, OV = _argsort_checked(U, u, "u_values"), _argsort_checked(V, v, "v_values")
-        _k.power_batch_weighted(U, WU, OU, V, WV, OV, iu, iu, iv, iv, p, True, out)
+        U = as_sorted_samples(u_values, names[0])
+        V = as_sorted_samples(v_values, names[1])
+        lo, hi = min(U[..., 0].min(), V[..., 0].min()), max(U[..., -1].max(), V[..., -1].max())
+        batch_u, batch_v = U.shape[:-1], V.shape[:-1]
+    n, m = U.shape[-1], V.shape[-1]
+    batch = broadcast_batch(
+        batch_u, batch_v,
+        f"the batch shapes of {names[0]} {batch_u} and {names[1]} {batch_v} do not broadcast",
+    )
+    if weighted:
+        WU = as_weights(u_weights, batch_u + (n,), names[2])
+        WV = as_weights(v_weights, batch_v + (m,), names[3])
+    f = _range_scale(float(lo), float(hi), float(n) * m)
+    if f != 1.0:
+        U, V = U / f, V / f
+    if batch == () and not weighted:  # the common case, without index arrays
+        return float(_unscale(_k.wp_sorted(U, V, p, 0.0), f, "W_p"))
+    iu = _batch_index(batch_u, batch)
+    iv = _batch_index(batch_v, batch)
+    out = np.empty(iu.shape[0])
+    if weighted:
+        WU = np.ones_like(U) if WU is None else np.ascontiguousarray(WU).reshape(-1, n)
+        WV = np.ones_like(V) if WV is None else np.ascontiguousarray(WV).reshape(-1, m)
+        _k.wp_batch_weighted(U, WU, OU, V, WV, OV, iu, iu, iv, iv, p, out)
+    else:
+        _k.wp_batch(U.reshape(-1, n), V.reshape(-1, m), iu, iv, p, out)
+    out = _unscale(out, f, "W_p")
     if batch == ():
         return float(out[0])
     return out.reshape(batch)
@@ -103,13 +134,29 @@ def _prepare_clouds(x, y, a, b, p):
 
 
 def _cost_matrix(xs, ys, p):
-    """Ground costs ``M[i, j] = ||x_i - y_j||^p`` (Euclidean)."""
+    """Ground costs ``M[i, j] = (||x_i - y_j|| / unit)^p`` (Euclidean) and ``unit``.
+
+    ``unit`` is a power of two (dividing by it is exact) near the largest distance, so
+    that no power overflows or underflows for clouds of any scale (1e-200 or 1e200): the
+    true cost is ``M * unit**p`` and ``W_p`` is ``unit`` times that of ``M``.
+    """
     from scipy.spatial.distance import cdist
 
-    M = cdist(xs, ys, "sqeuclidean" if p == 2.0 else "euclidean")
-    if p != 1.0 and p != 2.0:
-        np.power(M, p, out=M)
-    return M
+    lo = np.minimum(xs.min(axis=0), ys.min(axis=0))
+    hi = np.maximum(xs.max(axis=0), ys.max(axis=0))
+    half_spread = float((hi / 2 - lo / 2).max())  # cannot overflow
+    if half_spread == 0.0:  # all points coincide
+        return np.zeros((xs.shape[0], ys.shape[0])), 1.0
+    # coordinates over 2**e: spreads within [0.5, 1], values within 2**54 of them
+    unit = math.ldexp(1.0, math.frexp(half_spread)[1] + 1)
+    xs, ys = xs / unit, ys / unit  # now every distance is at most 2 sqrt(d)
+    if p == 1.0 or p == 2.0:
+        return cdist(xs, ys, "euclidean" if p == 1.0 else "sqeuclidean"), unit
+    M = cdist(xs, ys, "euclidean")
+    top = math.ldexp(1.0, math.frexp(float(M.max()))[1])  # largest distance in (0.5, 1]
+    M /= top  # so that any power p of it stays <= 1
+    np.power(M, p, out=M)
+    return M, unit * top
 
 
 def _certified(G, log, M, wa, wb, p, pot_words, *, error):
@@ -147,7 +194,8 @@ def _certified(G, log, M, wa, wb, p, pot_words, *, error):
 
 
 def _sliced(xs, ys, wa, wb, p, theta):
-    """Sliced W for given unit directions ``theta`` (L, d)."""
+    """Sliced W for given unit directions ``theta`` (L, d): W_p on each line (scaled as
+    in the kernels), then their power mean, scaled by the largest (so no power overflows)."""
     L = theta.shape[0]
     px = theta @ xs.T  # (L, n), C-contiguous
     py = theta @ ys.T
@@ -156,13 +204,14 @@ def _sliced(xs, ys, wa, wb, p, theta):
     if wa is None and wb is None:
         px.sort(axis=1)
         py.sort(axis=1)
-        _k.power_batch(px, py, idx, idx, p, False, out)
+        _k.wp_batch(px, py, idx, idx, p, out)
     else:
         wa = np.ones((1, xs.shape[0])) if wa is None else np.ascontiguousarray(wa)[None, :]
         wb = np.ones((1, ys.shape[0])) if wb is None else np.ascontiguousarray(wb)[None, :]
         zero = np.zeros(L, dtype=np.int64)
-        _k.power_batch_weighted(px, wa, np.argsort(px, axis=1), py, wb, np.argsort(py, axis=1),
-                                idx, zero, idx, zero, p, False, out)
-    if p == math.inf:
-        return float(out.max())
-    return float(_root(float(np.mean(out)), p))
+        _k.wp_batch_weighted(px, wa, np.argsort(px, axis=1), py, wb, np.argsort(py, axis=1),
+                             idx, zero, idx, zero, p, out)
+    top = float(out.max())
+    if p == math.inf or top == 0.0:
+        return top
+    return top * _root(float(np.mean((out / top) ** p)), p)

@@ -1,120 +1,153 @@
-r"""Private machinery of the pmf divergences in :mod:`divgan.divergences`.
+r"""Private cores of the pmf divergences in :mod:`divgan.divergences`.
 
-Input pairing and broadcasting, the calls to the fused Numba kernels
-(:mod:`divgan._kl_kernels`), the checks of what they report, and the NumPy fall-back
-for masses whose range the kernels cannot take.
+Each core takes a :class:`~divgan._validation.PmfPair` (made only by
+:func:`~divgan._validation.as_pmf_pair`, so the inputs are validated, their rows
+``(rows, n)`` with totals in ``[2**-1000, 2**1000]``) and checks nothing. Logarithms are
+NumPy's vectorised ``np.log``; sums of products and the JS ratios are small Numba
+kernels (:mod:`divgan._kl_kernels`).
 """
-from __future__ import annotations
-
 import math
-import numbers
 
 import numpy as np
-from scipy import special
 
 from . import _kl_kernels as _kk
-from ._validation import as_float_array, as_pmf, broadcast_batch
+from ._validation import PmfPair
 
 _LOG2 = math.log(2.0)
-# The Numba kernels need every ratio p/q (KL) and product p·Q (JS) in the normal
-# float range; rows whose masses span more than this factor take the NumPy path.
-_RANGE = 1e290
-_TINY = np.finfo(np.float64).tiny
-_SMALL_TOTAL = 1e-280  # below: the kernel's products p·log(p/q) could be subnormal
-_HUGE = np.finfo(np.float64).max
+# A ratio is computed directly as p/q only where every ratio is a normal float with room
+# for the power-of-two balancing below; else the log-difference form is used.
+_RATIO_LO = 2.0**-1000
+_RATIO_HI = 2.0**1000
 
 
-def _pair(p, q, axis):
-    """Float64 views of p and q as C-contiguous ``(rows, n)`` plus the batch shape."""
-    if isinstance(axis, bool) or not isinstance(axis, numbers.Integral):
-        raise TypeError(f"axis must be an integer, got {axis!r}")
-    pa = as_float_array(p, "p")
-    qa = as_float_array(q, "q")
-    for arr, name in ((pa, "p"), (qa, "q")):
-        # scalars, an out-of-range axis and empty inputs: as_pmf raises its message
-        if arr.ndim == 0 or not -arr.ndim <= axis < arr.ndim or arr.shape[axis] == 0:
-            as_pmf(arr, name, axis=axis)
-    if pa.shape[axis] != qa.shape[axis]:
-        raise ValueError(
-            f"p and q must have the same length along axis {axis}: "
-            f"p has shape {pa.shape}, q has shape {qa.shape}"
-        )
-    n = pa.shape[axis]
-    pm = np.moveaxis(pa, axis, -1)
-    qm = np.moveaxis(qa, axis, -1)
-    batch = broadcast_batch(
-        pm.shape[:-1], qm.shape[:-1],
-        f"p and q do not broadcast over the axes other than axis {axis}: "
-        f"p has shape {pa.shape}, q has shape {qa.shape}",
-    )
-    p2 = np.ascontiguousarray(np.broadcast_to(pm, batch + (n,))).reshape(-1, n)
-    q2 = np.ascontiguousarray(np.broadcast_to(qm, batch + (n,))).reshape(-1, n)
-    return pa, qa, p2, q2, batch
+# Work through the outcomes in blocks of about this many entries, in two reused scratch
+# buffers that stay in cache: fresh full-length temporaries cost page faults and memory
+# traffic (measured with benchmarks/bench_core.py --only kl).
+_BLOCK = 2**16
 
 
-def _validate(pa, qa, axis):
-    """Full validation through ``as_pmf`` (raises its standard messages); used only
-    when the fused kernel pass reports something unusual, so the common case reads
-    the data once."""
-    with np.errstate(over="ignore"):  # huge finite masses may overflow as_pmf's sum
-        as_pmf(pa, "p", axis=axis)
-        as_pmf(qa, "q", axis=axis)
+def _blocks(rows: int, n: int):
+    """(row slice, column slice) pairs covering ``(rows, n)`` in blocks of ~``_BLOCK``."""
+    width = min(n, _BLOCK)
+    height = max(1, _BLOCK // width)
+    for r0 in range(0, rows, height):
+        for c0 in range(0, n, width):
+            yield slice(r0, min(r0 + height, rows)), slice(c0, min(c0 + width, n))
 
 
-def _check_rows(P, Q, M, pa, qa, axis):
-    """Rows the kernels flagged (NaN/inf, negative, all-zero) go through as_pmf,
-    which raises the standard message. Returns the mask of rows that need the
-    NumPy path (finite masses whose range the kernels cannot take)."""
-    bad = ~np.isfinite(P) | ~np.isfinite(Q) | (M < 0) | (P <= 0) | (Q <= 0)
-    if bad.any():
-        _validate(pa, qa, axis)
-    moderate = (P < 1e100) & (Q < 1e100) & (P > 1e-100) & (Q > 1e-100)
-    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
-        ok = ~bad & (np.maximum(P, Q) / _RANGE < M) & moderate
-    return ~ok
+def _scratch(rows: int, n: int, count: int):
+    width = min(n, _BLOCK)
+    height = min(rows, max(1, _BLOCK // width))
+    return [np.empty((height, width)) for _ in range(count)]
 
 
-def _scaled_rows(x):
-    """Rows scaled by a power of two (exact) so that each row's maximum lies in
-    [0.5, 1), the row totals, and the exponents used."""
-    e = np.frexp(x.max(axis=-1))[1]
-    xs = np.ldexp(x, -e[:, None])
-    return xs, xs.sum(axis=-1), e
-
-
-def _normalise_rows(x):
-    """Rows divided by their totals, after an exact power-of-two rescaling, so huge
-    or subnormal masses neither overflow nor lose digits."""
-    xs, total, _ = _scaled_rows(x)
-    return xs / total[:, None]
-
-
-def _kl_numpy(p2, q2):
-    """KL row by row, for masses whose range the kernel cannot take.
-
-    Σ (p'/P') log(p'/q') + log(Q'/P') on power-of-two rescaled rows (|log(Q'/P')| is
-    at most log n, so nothing cancels); ratios that leave the normal range use
-    log p − log q − (e_p − e_q) log 2 on the raw masses. +inf where p > 0 = q."""
-    ps, P, ep = _scaled_rows(p2)
-    qs, Q, eq = _scaled_rows(q2)
-    both = (p2 > 0) & (q2 > 0)
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
-        ratio = ps / qs
-        good = both & (ps > 0) & (qs > 0) & (ratio >= _TINY) & (ratio <= _HUGE)
-        raw = np.log(p2) - np.log(q2) - ((ep - eq) * _LOG2)[:, None]
-        log_ratio = np.where(good, np.log(ratio), np.where(both, raw, 0.0))
-    values = ((ps / P[:, None]) * log_ratio).sum(axis=-1) + np.log(Q / P)
-    return np.where(((p2 > 0) & (q2 == 0)).any(axis=-1), np.inf, values)
-
-
-def _js_numpy(p2, q2):
-    a = _normalise_rows(p2)
-    b = _normalise_rows(q2)
-    m = (a + b) / 2.0
+def _kl_log_difference(p, q, P, Q):
+    r""":math:`\sum_i (p_i/P)(\log p_i - \log q_i) + \log(Q/P)` for rows with q > 0 where
+    p > 0: any positive float has a finite logarithm, so no ratio can leave the range.
+    Its rounding is about eps·(entropy + KL), so it serves only rows the ratio form
+    cannot take (a ratio beyond the float range), where KL is large."""
     with np.errstate(divide="ignore", invalid="ignore"):
-        ta = special.xlogy(a, a) - special.xlogy(a, m)
-        tb = special.xlogy(b, b) - special.xlogy(b, m)
-    return 0.5 * ta.sum(axis=-1) + 0.5 * tb.sum(axis=-1)
+        d = np.log(p) - np.log(q)
+    d[p == 0] = 0.0  # 0 log(0/q) = 0
+    sums = np.zeros(p.shape[0])
+    _kk.dot_rows(p, d, sums)
+    return sums / P + (np.log(Q) - np.log(P))
+
+
+def _kl_rows(pair: PmfPair) -> np.ndarray:
+    r"""KL(p/P ‖ q/Q) per row, in nats.
+
+    Ratio form: :math:`\mathrm{KL} = \sum_i (p_i/P) \log r_i + \log(Q/(2^k P))` with
+    :math:`r_i = 2^k p_i / q_i` and :math:`2^k` the power of two nearest to :math:`Q/P`
+    (an exact scaling), so the last term is at most :math:`\tfrac12\log 2` and cannot
+    cancel the sum; each term carries about one rounding of its own size. Rows whose
+    ratios (before or after the scaling) leave ``[2**-1000, 2**1000]`` take
+    :func:`_kl_log_difference`; rows with p > 0 = q somewhere are ``inf``.
+    """
+    p, q, P, Q = pair.p, pair.q, pair.p_total, pair.q_total
+    rows, n = p.shape
+    k = np.rint(np.log2(Q) - np.log2(P))
+    far = np.abs(k) > 900  # totals too far apart for the ratio form: log differences
+    k[far] = 0.0
+    scale = np.exp2(k)
+    lo, hi = np.minimum(scale, 1.0), np.maximum(scale, 1.0)
+    # A priori every ratio is a normal float when the extremes of p and q say so; else
+    # (zeros, huge spans) the ratios themselves are looked at.
+    with np.errstate(divide="ignore", over="ignore", under="ignore"):
+        checked = ~((lo * pair.p_min / Q >= _RATIO_LO) & (hi * P / pair.q_min <= _RATIO_HI))
+        checked |= far
+    r_min = np.full(rows, np.inf)
+    r_max = np.zeros(rows)
+    infinite = np.zeros(rows, dtype=bool)
+    sums = np.zeros(rows)
+    any_checked, any_scaled = checked.any(), (k != 0).any()
+    (buf,) = _scratch(rows, n, 1)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
+        for rs, cs in _blocks(rows, n):
+            pb, qb = p[rs, cs], q[rs, cs]
+            r = np.divide(pb, qb, out=buf[: pb.shape[0], : pb.shape[1]])
+            check = checked[rs] if any_checked else None
+            if any_checked and check.any():
+                pz, qz = pb[check], qb[check]
+                infinite[rs] |= _scatter(check, ((qz == 0) & (pz > 0)).any(axis=-1))
+                rr = np.where(pz == 0, 1.0, r[check])  # 0 log(0/q) = 0
+                r[check] = rr
+                r_min[rs] = np.minimum(r_min[rs], _scatter(check, rr.min(axis=-1), np.inf))
+                r_max[rs] = np.maximum(r_max[rs], _scatter(check, rr.max(axis=-1), 0.0))
+            if any_scaled:
+                r *= scale[rs, None]
+            np.log(r, out=r)
+            _kk.dot_rows(pb, r, sums[rs])
+        out = sums / P + np.log(Q / (scale * P))
+        ratio_ok = ~checked | ((lo * r_min >= _RATIO_LO) & (hi * r_max <= _RATIO_HI) & ~far)
+    rest = ~ratio_ok & ~infinite
+    if rest.any():
+        out[rest] = _kl_log_difference(p[rest], q[rest], P[rest], Q[rest])
+    out[infinite] = np.inf
+    return np.maximum(out, 0.0)  # KL >= 0 (Gibbs); removes rounding below zero
+
+
+def _scatter(mask, values, fill=False):
+    """``values`` (one per True of ``mask``) spread over ``mask``'s shape, ``fill`` elsewhere."""
+    out = np.full(mask.shape, fill, dtype=np.asarray(values).dtype)
+    out[mask] = values
+    return out
+
+
+def _js_rows(pair: PmfPair) -> np.ndarray:
+    r"""JS(p/P ‖ q/Q) per row, in nats, clipped to [0, log 2].
+
+    With :math:`c = P/Q` and :math:`\mu_i = p_i + c q_i` (2P times the mixture),
+    :math:`\mathrm{JS} = \tfrac12\sum_i \frac{p_i}{P}\log\frac{2p_i}{\mu_i}
+    + \tfrac12\sum_i \frac{q_i}{Q}\log\frac{2c\,q_i}{\mu_i}`. Every ratio lies in
+    (0, 2] and :math:`c q_i \le P \le 2^{1000}`, so nothing overflows. Equal (or
+    power-of-two proportional) inputs give ratios of exactly 1 and JS exactly 0. A
+    ratio that is 0 or 0/0 (zero weight, or underflow below a weight of ~1e-300) is
+    set to 1: its term is 0.
+    """
+    p, q, P, Q = pair.p, pair.q, pair.p_total, pair.q_total
+    rows, n = p.shape
+    far = np.abs(np.log2(P) - np.log2(Q)) > 900
+    if far.any():  # bring both totals of those rows near 1 (exact but for weights < 1e-290)
+        p, q = np.array(p), np.array(q)
+        p[far] = np.ldexp(p[far], -np.frexp(P[far])[1][:, None])
+        q[far] = np.ldexp(q[far], -np.frexp(Q[far])[1][:, None])
+        P, Q = P.copy(), Q.copy()
+        P[far], Q[far] = p[far].sum(axis=-1), q[far].sum(axis=-1)
+    c = P / Q
+    sa = np.zeros(rows)
+    sb = np.zeros(rows)
+    buf_a, buf_b = _scratch(rows, n, 2)
+    for rs, cs in _blocks(rows, n):
+        pb, qb = p[rs, cs], q[rs, cs]
+        ra = buf_a[: pb.shape[0], : pb.shape[1]]
+        rb = buf_b[: pb.shape[0], : pb.shape[1]]
+        _kk.js_ratios(pb, qb, c[rs], ra, rb)  # no ratio is 0: no log warnings
+        np.log(ra, out=ra)
+        np.log(rb, out=rb)
+        _kk.dot_rows(pb, ra, sa[rs])
+        _kk.dot_rows(qb, rb, sb[rs])
+    return np.clip(0.5 * (sa / P + sb / Q), 0.0, _LOG2)
 
 
 def _finish(values, batch, base, *, root=False):
@@ -127,58 +160,3 @@ def _finish(values, batch, base, *, root=False):
     if batch == ():
         return float(values[0])
     return values.reshape(batch)
-
-
-def _kl_values(p, q, axis):
-    """KL(p/P ‖ q/Q) row by row (fused kernel pass, checked fall-backs) and the batch shape."""
-    pa, qa, p2, q2, batch = _pair(p, q, axis)
-    out = np.empty((p2.shape[0], 3))
-    _kk.kl_rows(p2, q2, out)
-    P, Q, S = out.T
-    if not (np.isfinite(P).all() and np.isfinite(Q).all() and (P > 0).all() and (Q > 0).all()):
-        _validate(pa, qa, axis)  # raises the standard message for NaN/inf/all-zero
-    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
-        values = S / P + np.log(Q / P)
-        # S/P and log(Q/P) cancel to ~eps·|log(Q/P)|: when the totals differ by more
-        # than a factor e, scale the smaller one up by a power of two (exact: no
-        # underflow, and no overflow as its new total is about the larger one's)
-        # and redo those rows.
-        far = np.isfinite(values) & (np.abs(np.log(Q / P)) > 1.0)
-        if far.any():
-            shift = np.rint(np.log2(Q[far] / P[far])).astype(np.int64)[:, None]
-            p_far = np.ldexp(p2[far], np.maximum(shift, 0))
-            q_far = np.ldexp(q2[far], np.maximum(-shift, 0))
-            redo = np.empty((p_far.shape[0], 3))
-            _kk.kl_rows(p_far, q_far, redo)
-            values[far] = redo[:, 2] / redo[:, 0] + np.log(redo[:, 1] / redo[:, 0])
-    # S = +inf: p > 0 = q somewhere (checked), or a ratio overflowed; S = NaN: a
-    # negative entry or a ratio below the normal range; totals near the subnormal
-    # range make p·log(p/q) lose digits. All go to the checked path.
-    suspect = ~np.isfinite(values) | ~np.isfinite(P) | ~np.isfinite(Q)
-    suspect |= (P < _SMALL_TOTAL) | (Q < _SMALL_TOTAL)
-    if suspect.any():
-        _validate(pa, qa, axis)
-        values[suspect] = _kl_numpy(p2[suspect], q2[suspect])
-    values = np.maximum(values, 0.0)  # KL >= 0; removes rounding below zero
-    return values, batch
-
-
-def _js_values(p, q, axis):
-    """JS(p/P ‖ q/Q) row by row in nats, clipped to [0, log 2], and the batch shape."""
-    pa, qa, p2, q2, batch = _pair(p, q, axis)
-    sums = np.empty((p2.shape[0], 3))
-    _kk.sums_rows(p2, q2, sums)
-    P, Q, M = sums.T
-    slow = _check_rows(P, Q, M, pa, qa, axis)
-    out = np.zeros((p2.shape[0], 2))
-    fast = ~slow
-    if fast.all():
-        _kk.js_rows(p2, q2, np.ascontiguousarray(sums[:, :2]), out)
-    elif fast.any():
-        sub = np.empty((int(fast.sum()), 2))
-        _kk.js_rows(p2[fast], q2[fast], np.ascontiguousarray(sums[fast, :2]), sub)
-        out[fast] = sub
-    values = 0.5 * (out[:, 0] / P + out[:, 1] / Q)
-    if slow.any():
-        values[slow] = _js_numpy(p2[slow], q2[slow])
-    return np.clip(values, 0.0, _LOG2), batch

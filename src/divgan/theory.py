@@ -11,7 +11,6 @@ r"""The lecture's reference families and identities, computed exactly.
 Nothing here imports torch or matplotlib.
 """
 
-from __future__ import annotations
 
 import math
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from scipy import special
 
 from divgan._validation import (
     as_float_array,
+    as_generator,
     as_nonnegative,
     as_pmf,
     check_positive_int,
@@ -336,7 +336,7 @@ def parallel_lines_gradients(theta) -> ParallelLinesGradients:
     return ParallelLinesGradients(theta=t, kl=0.0, js=0.0, wasserstein=math.copysign(1.0, t))
 
 
-def sample_parallel_lines(theta, n, *, rng=None) -> tuple[np.ndarray, np.ndarray]:
+def sample_parallel_lines(theta, n, *, seed=None, rng=None) -> tuple[np.ndarray, np.ndarray]:
     r"""Draw ``n`` points from each of the parallel segments P (x = 0) and Q (x = θ).
 
     .. math::
@@ -349,31 +349,38 @@ def sample_parallel_lines(theta, n, *, rng=None) -> tuple[np.ndarray, np.ndarray
         The offset of Q.
     n : int
         Points per distribution (>= 1).
-    rng : numpy.random.Generator or int or None
-        The randomness (a seed is passed to :func:`numpy.random.default_rng`).
+    seed : None, int, numpy.random.SeedSequence or numpy.random.Generator, keyword-only
+        The randomness (the package's convention; a Generator is used as is).
+    rng : same types as ``seed``, keyword-only
+        An alias of ``seed`` (the API contract's name); give one of the two.
 
     Returns
     -------
     (numpy.ndarray, numpy.ndarray)
         Two ``(n, 2)`` arrays of (x, y): samples of P and of Q.
 
+    Raises
+    ------
+    TypeError
+        Both ``seed`` and ``rng`` given, or a seed of another type.
+
     Examples
     --------
     >>> from divgan.theory import sample_parallel_lines
-    >>> p, q = sample_parallel_lines(0.5, 3, rng=0)
+    >>> p, q = sample_parallel_lines(0.5, 3, seed=0)
     >>> p.shape, q[:, 0].tolist()
     ((3, 2), [0.5, 0.5, 0.5])
     """
     t = check_real(theta, "theta")
     n = check_positive_int(n, "n")
-    if not isinstance(rng, np.random.Generator):
-        if rng is not None and (isinstance(rng, bool) or not isinstance(rng, (int, np.integer))):
-            raise TypeError(
-                f"rng must be a numpy.random.Generator, an int seed or None, got {rng!r}"
-            )
-        rng = np.random.default_rng(rng)
-    p = np.column_stack([np.zeros(n), rng.uniform(0.0, 1.0, n)])
-    q = np.column_stack([np.full(n, t), rng.uniform(0.0, 1.0, n)])
+    if rng is not None:
+        if seed is not None:
+            raise TypeError("give seed or its alias rng, not both")
+        gen = as_generator(rng, "rng")
+    else:
+        gen = as_generator(seed)
+    p = np.column_stack([np.zeros(n), gen.uniform(0.0, 1.0, n)])
+    q = np.column_stack([np.full(n, t), gen.uniform(0.0, 1.0, n)])
     return p, q
 
 

@@ -10,8 +10,6 @@ Lecture claims served: L10 (earth mover's distance), L11 (the piles of dirt),
 L12 (couplings and their marginals), L13 (W = ``|theta|`` on the parallel lines),
 L15 (the Kantorovich-Rubinstein critic, :func:`kantorovich_potential_1d`).
 """
-from __future__ import annotations
-
 import math
 import warnings
 from dataclasses import dataclass
@@ -23,15 +21,19 @@ from divgan._ot import (
     _certified,
     _cost_matrix,
     _prepare_clouds,
-    _root,
+    _range_scale,
     _sliced,
-    _sorted_checked,
-    _wasserstein_1d_general,
+    _unscale,
+    _wasserstein_1d,
 )
 from divgan._validation import (
     as_float_array,
-    as_pmf,
+    as_points,
+    as_generator,
+    as_grid,
+    as_piles,
     as_samples,
+    as_sorted_samples,
     as_weights,
     check_p,
     check_positive_int,
@@ -101,13 +103,8 @@ def wasserstein_1d(u_values, v_values, u_weights=None, v_weights=None, *, p=1):
     >>> round(wasserstein_1d([0.0, 1.0], [0.0, 1.0], [3, 1], [1, 3], p=2), 6)
     0.707107
     """
-    u = as_samples(u_values, "u_values", check_finite=False)
-    v = as_samples(v_values, "v_values", check_finite=False)
     p = 1.0 if (p.__class__ is int and p == 1) else check_p(p)
-    if u_weights is None and v_weights is None and u.ndim == 1 and v.ndim == 1:
-        return float(_root(_k.power_sorted(_sorted_checked(u, "u_values"),
-                                           _sorted_checked(v, "v_values"), p, 0.0), p))
-    return _wasserstein_1d_general(u, v, u_weights, v_weights, p)
+    return _wasserstein_1d(u_values, v_values, u_weights, v_weights, p)
 
 
 def wasserstein_1d_shifts(u_values, v_values, shifts, *, p=1):
@@ -142,8 +139,8 @@ def wasserstein_1d_shifts(u_values, v_values, shifts, *, p=1):
     >>> wasserstein_1d_shifts([0.0, 1.0], [0.0, 1.0], [-2.0, 0.0, 0.5]).tolist()
     [2.0, 0.0, 0.5]
     """
-    u = as_samples(u_values, "u_values", check_finite=False)
-    v = as_samples(v_values, "v_values", check_finite=False)
+    u = as_sorted_samples(u_values, "u_values")
+    v = as_sorted_samples(v_values, "v_values")
     for arr, name in ((u, "u_values"), (v, "v_values")):
         if arr.ndim != 1:
             raise ValueError(f"{name} must be 1-D for wasserstein_1d_shifts, got shape {arr.shape}")
@@ -152,9 +149,14 @@ def wasserstein_1d_shifts(u_values, v_values, shifts, *, p=1):
     if not np.isfinite(th).all():
         raise ValueError(f"shifts must be finite, got {th[~np.isfinite(th)][0]!r}")
     flat = np.ascontiguousarray(th).ravel()
+    lo = min(u[0], v[0] + float(flat.min(initial=0.0)))
+    hi = max(u[-1], v[-1] + float(flat.max(initial=0.0)))
+    f = _range_scale(float(lo), float(hi), float(u.shape[0]) * v.shape[0])
+    if f != 1.0:
+        u, v, flat = u / f, v / f, flat / f
     out = np.empty(flat.shape[0])
-    _k.power_shifts(_sorted_checked(u, "u_values"), _sorted_checked(v, "v_values"), flat, p, out)
-    return out.reshape(th.shape)
+    _k.wp_shifts(u, v, flat, p, out)
+    return _unscale(out, f, "W_p").reshape(th.shape)
 
 
 def earth_movers_distance(p, q, *, positions=None):
@@ -206,53 +208,27 @@ def earth_movers_distance(p, q, *, positions=None):
     >>> earth_movers_distance([0.3, 0.2, 0.1, 0.4], [0.1, 0.2, 0.4, 0.3], positions=[0, 1, 2, 3])
     0.5
     """
-    pm = np.ascontiguousarray(as_float_array(p, "p"))
-    qm = np.ascontiguousarray(as_float_array(q, "q"))
-    if pm.ndim != 1 or qm.ndim != 1:
-        raise ValueError(f"p and q must be 1-D piles, got shapes {pm.shape} and {qm.shape}")
+    pm, qm, sp, sq = as_piles(p, q)
     n = pm.shape[0]
-    if n == 0 or qm.shape[0] == 0:
-        raise ValueError(f"p and q must be non-empty, got lengths {n} and {qm.shape[0]}")
-    if qm.shape[0] != n:
-        raise ValueError(f"p and q must have the same length, got {n} and {qm.shape[0]}")
-    if positions is None:
-        work, sp, imbalance, signs = _k.piles_unit_grid(pm, qm, pm.view(np.int64),
-                                                        qm.view(np.int64))
-        bad_gaps = 0
-    else:
-        x = np.ascontiguousarray(as_float_array(positions, "positions"))
-        if x.shape != (n,):
-            raise ValueError(f"positions has shape {x.shape}, expected ({n},) to match p and q")
-        if not (math.isfinite(x[0]) and math.isfinite(x[-1])):
-            raise ValueError(f"positions must be finite, got ends {x[0]!r} and {x[-1]!r}")
-        work, sp, imbalance, signs, bad_gaps = _k.piles_on_grid(
-            pm, qm, pm.view(np.int64), qm.view(np.int64), x)
-        if bad_gaps:
-            k = int(np.flatnonzero(~(np.diff(x) > 0))[0])
-            raise ValueError(
-                f"positions must be strictly increasing, got {x[k]!r} then {x[k + 1]!r} "
-                f"at indices {k}, {k + 1}"
-            )
-    sq = sp - imbalance
-    if signs < 0 or not (math.isfinite(sp) and math.isfinite(sq) and sp > 0 and sq > 0):
-        with np.errstate(over="ignore"):  # overflowing totals get their own message below
-            as_pmf(pm, "p")  # raises with the offending value (a -0.0 entry passes)
-            as_pmf(qm, "q")
-        if not (math.isfinite(sp) and math.isfinite(sq)):
-            raise ValueError(
-                f"the total mass of p or q overflows float64 ({sp!r}, {sq!r}); rescale the piles"
-            )
     rtol = max(1e-12, 4.0 * n * _EPS)
-    if abs(imbalance) > rtol * max(sp, sq):
+    if abs(sp - sq) > rtol * max(sp, sq):
         raise ValueError(
             f"p and q must have the same total mass (work needs every shovel moved), "
-            f"got {sp!r} and {sq!r} (relative difference {abs(imbalance) / max(sp, sq):.3g} > "
+            f"got {sp!r} and {sq!r} (relative difference {abs(sp - sq) / max(sp, sq):.3g} > "
             f"{rtol:.3g}); normalise both if you mean distributions"
         )
-    return float(work)
+    x = None if positions is None else as_grid(positions, n)
+    # work <= total * span: divide the grid by a power of two when that could overflow
+    lo, hi = (0.0, n - 1.0) if x is None else (float(x[0]), float(x[-1]))
+    f = _range_scale(lo, hi, max(sp, sq))
+    if x is None and f == 1.0:
+        return float(_k.piles_unit_grid(pm, qm))
+    if x is None:
+        x = np.arange(n, dtype=np.float64)
+    return float(_unscale(_k.piles_on_grid(pm, qm, x / f), f, "the work"))
 
 
-def kantorovich_potential_1d(u_values, v_values, x, u_weights=None, v_weights=None):
+def kantorovich_potential_1d(u_values, v_values, x, *, u_weights=None, v_weights=None):
     r"""The optimal 1-Lipschitz critic for :math:`W_1` in 1-D, evaluated at ``x``.
 
     .. math::
@@ -270,8 +246,10 @@ def kantorovich_potential_1d(u_values, v_values, x, u_weights=None, v_weights=No
         Samples of the two distributions (``u`` plays the real data).
     x : array_like
         Points where to evaluate ``f`` (any shape, finite).
-    u_weights, v_weights : array_like, optional
-        Non-negative sample weights (normalised); ``None`` is uniform.
+    u_weights, v_weights : array_like, optional, keyword-only
+        Non-negative sample weights (normalised; their scale does not matter); ``None``
+        is uniform. Keyword-only, so they cannot be mistaken for :func:`wasserstein_1d`'s
+        positional order.
 
     Returns
     -------
@@ -294,7 +272,7 @@ def kantorovich_potential_1d(u_values, v_values, x, u_weights=None, v_weights=No
     xs = as_float_array(x, "x")
     if not np.isfinite(xs).all():
         raise ValueError(f"x must be finite, got {xs[~np.isfinite(xs)][0]!r}")
-    mu = np.full(u.shape[0], 1.0 / u.shape[0]) if wu is None else wu / wu.sum()
+    mu = np.full(u.shape[0], 1.0 / u.shape[0]) if wu is None else wu / wu.sum()  # max is 1
     mv = np.full(v.shape[0], 1.0 / v.shape[0]) if wv is None else wv / wv.sum()
     t = np.concatenate([u, v])
     order = np.argsort(t, kind="stable")
@@ -366,18 +344,27 @@ def _solve(x, y, a, b, p) -> TransportResult:
     xs, ys, wa, wb, p = _prepare_clouds(x, y, a, b, p)
     if p == math.inf:
         raise ValueError(
-            "p = inf is not supported for point clouds (W_inf is a bottleneck problem, "
-            "not a linear program); use wasserstein_1d for 1-D samples"
+            "p = inf is not supported for point clouds in more than one dimension (W_inf is "
+            "a bottleneck problem, not a linear program); 1-D samples are fine"
         )
-    M = _cost_matrix(xs, ys, p)
+    M, unit = _cost_matrix(xs, ys, p)
     import ot
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         G, log = ot.emd(wa, wb, M, numItermax=_max_iterations(len(xs), len(ys)), log=True)
     pot_words = "; ".join(str(w.message) for w in caught)
-    return TransportResult(**_certified(G, log, M, wa, wb, p, pot_words,
-                                        error=OptimalTransportError))
+    fields = _certified(G, log, M, wa, wb, p, pot_words, error=OptimalTransportError)
+    # back to the inputs' units: W_p scales with unit, costs and potentials with unit**p
+    value = _unscale(fields["value"], unit, f"W_{p:g}")
+    with np.errstate(over="ignore", under="ignore"):
+        cost_unit = float(np.power(unit, p))  # inf or 0 only for clouds ~1e±150 apart, p = 2
+        fields.update(
+            value=float(value), cost=fields["cost"] * cost_unit,
+            potentials=tuple(u * cost_unit for u in fields["potentials"]),
+            dual_gap=fields["dual_gap"] * cost_unit, tolerance=fields["tolerance"] * cost_unit,
+        )
+    return TransportResult(**fields)
 
 
 def transport_plan(x, y, a=None, b=None, *, p=1) -> TransportResult:
@@ -393,7 +380,10 @@ def transport_plan(x, y, a=None, b=None, *, p=1) -> TransportResult:
     match ``a``, ``b``, the potentials are dual feasible and the duality gap
     vanishes, each to ``64 (n + m) eps`` (times ``max M`` for costs): potentials
     and flows are sums along spanning-tree paths of at most ``n + m`` terms.
-    Lecture claim L12: the coupling's marginals are the two distributions.
+    Lecture claim L12: the coupling's marginals are the two distributions. The clouds
+    are divided by a power of two near their spread before the costs are powered, so
+    ``value`` is right at any scale; ``cost`` and the potentials (``value**p`` units)
+    become inf or 0 only where ``W_p**p`` itself leaves the float64 range.
 
     Parameters
     ----------
@@ -438,16 +428,38 @@ def wasserstein_distance(x, y, a=None, b=None, *, p=1):
         W_p(\mu, \nu) = \Big( \min_{\gamma \in \Pi(a, b)} \sum_{ij}
         \gamma_{ij} \|x_i - y_j\|^p \Big)^{1/p}.
 
-    The value of :func:`transport_plan` (same certificate, same errors).
-    Lecture claims L12-L13 (W = ``|theta|`` between the parallel lines).
+    For 1-D samples (``d = 1``) this is the sorted formula of :func:`wasserstein_1d`
+    (``p = inf`` allowed there); in more dimensions the value of :func:`transport_plan`
+    (same certificate, same errors). The one entry point for "exact W between two
+    samples" whatever their dimension. Lecture claims L12-L13 (W = ``|theta|`` between
+    the parallel lines).
+
+    Parameters
+    ----------
+    x, y : array_like, shapes ``(n, d)`` and ``(m, d)``
+        Point clouds (1-D arrays are ``n`` points on the line).
+    a, b : array_like, optional
+        Non-negative weights (normalised; their scale does not matter).
+    p : float, keyword-only
+        Order ``p >= 1`` (``inf`` only for ``d = 1``).
+
+    Returns
+    -------
+    float
 
     Examples
     --------
     >>> from divgan.wasserstein import wasserstein_distance
     >>> wasserstein_distance([[0.0, 0.0], [0.0, 1.0]], [[3.0, 0.0], [3.0, 1.0]])
     3.0
+    >>> wasserstein_distance([0.0, 1.0, 3.0], [5.0, 6.0, 8.0])  # 1-D: sorted formula
+    5.0
     """
-    return _solve(x, y, a, b, p).value
+    xs = as_points(x, "x")
+    ys = as_points(y, "y", dim=xs.shape[1])
+    if xs.shape[1] == 1:
+        return _wasserstein_1d(xs[:, 0], ys[:, 0], a, b, check_p(p), names=("x", "y", "a", "b"))
+    return _solve(xs, ys, a, b, p).value
 
 
 def sliced_wasserstein(x, y, a=None, b=None, *, p=1, n_projections=128, seed=None):
@@ -457,8 +469,8 @@ def sliced_wasserstein(x, y, a=None, b=None, *, p=1, n_projections=128, seed=Non
         SW_p(\mu, \nu) = \Big( \frac{1}{L} \sum_{l=1}^{L}
         W_p^p(\theta_l \# \mu, \theta_l \# \nu) \Big)^{1/p},
 
-    :math:`\theta_l` uniform on the unit sphere (normalised Gaussians from
-    ``np.random.default_rng(seed)``).  For ``p = inf`` the limit of that power
+    :math:`\theta_l` uniform on the unit sphere (normalised Gaussians drawn from
+    ``seed``).  For ``p = inf`` the limit of that power
     mean, the largest :math:`W_\infty` over the directions, is returned.
     Used for lecture claim L23 (codes against the prior).
 
@@ -469,7 +481,9 @@ def sliced_wasserstein(x, y, a=None, b=None, *, p=1, n_projections=128, seed=Non
         Non-negative weights (normalised).
     p : float, keyword-only
     n_projections : int, keyword-only
-    seed : int, Generator or None, keyword-only
+    seed : None, int, numpy.random.SeedSequence or numpy.random.Generator, keyword-only
+        The randomness of the directions (the package's convention; a Generator is
+        used as is and advances).
 
     Returns
     -------
@@ -491,7 +505,11 @@ def sliced_wasserstein(x, y, a=None, b=None, *, p=1, n_projections=128, seed=Non
     n, m = xs.shape[0], ys.shape[0]
     wa = as_weights(a, (n,), "a")
     wb = as_weights(b, (m,), "b")
-    rng = np.random.default_rng(seed)
-    theta = rng.standard_normal((L, xs.shape[1]))
+    theta = as_generator(seed).standard_normal((L, xs.shape[1]))
     theta /= np.linalg.norm(theta, axis=1, keepdims=True)
-    return _sliced(xs, ys, wa, wb, p, theta)
+    # scale the clouds by a power of two (exact) so that no projection overflows
+    f = _range_scale(float(min(xs.min(), ys.min())), float(max(xs.max(), ys.max())),
+                     xs.shape[1] * float(n) * m)
+    if f != 1.0:
+        xs, ys = xs / f, ys / f
+    return float(_unscale(_sliced(xs, ys, wa, wb, p, theta), f, "SW_p"))
