@@ -138,7 +138,7 @@ def sample(family: str, param: float, n: int, seed: int):
     if family == "lines":
         from divgan.theory import sample_parallel_lines
 
-        return sample_parallel_lines(param, n, rng=rng)
+        return sample_parallel_lines(param, n, seed=rng)
     return rng.normal(0.0, 1.0, n), rng.normal(param, 1.0, n)
 
 

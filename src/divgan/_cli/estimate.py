@@ -26,10 +26,10 @@ MIN_POINTS = 4
 
 
 def _exact(xr: np.ndarray, xg: np.ndarray) -> tuple[float | None, str]:
-    from divgan.wasserstein import wasserstein_1d, wasserstein_distance
+    from divgan.wasserstein import wasserstein_distance
 
     if xr.shape[1] == 1:
-        return float(wasserstein_1d(xr[:, 0], xg[:, 0])), "exact, sorted 1-D formula"
+        return float(wasserstein_distance(xr, xg)), "exact, sorted 1-D formula"
     if len(xr) * len(xg) <= EXACT_MAX_PAIRS:
         return float(wasserstein_distance(xr, xg)), "exact, network simplex"
     need = format_bytes(exact_ot_bytes(len(xr), len(xg)))

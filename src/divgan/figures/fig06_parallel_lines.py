@@ -133,8 +133,8 @@ def compute(*, quick: bool = False, device: str = "auto", seed: int = 0,
     thetas = np.linspace(-1.0, 1.0, 9 if quick else 21)
     rng = np.random.default_rng(seed)
     # One sample of heights for every θ (common random numbers): Q at θ is Q at 0 shifted.
-    p, q0 = sample_parallel_lines(0.0, n, rng=rng)
-    p_big, q_big = sample_parallel_lines(0.0, 4 * n, rng=rng)
+    p, q0 = sample_parallel_lines(0.0, n, seed=rng)
+    p_big, q_big = sample_parallel_lines(0.0, 4 * n, seed=rng)
     knn_thetas = thetas[thetas != 0]
     knn = []
     for size, (a, b) in ((n, (p, q0)), (4 * n, (p_big, q_big))):

@@ -46,10 +46,8 @@ def torch_generator(seed, name: str = "seed", *,
 
 
 def exact_w1(x, y) -> float:
-    """Exact W1 between two equal-weight samples ``(n, d)`` (numpy): sorted formula in 1-D,
-    else POT's network simplex (through :mod:`divgan.wasserstein`)."""
-    from divgan.wasserstein import wasserstein_1d, wasserstein_distance
+    """Exact W1 between two equal-weight samples ``(n, d)`` (numpy), by
+    :func:`divgan.wasserstein_distance` (the sorted formula in 1-D, else POT's network simplex)."""
+    from divgan.wasserstein import wasserstein_distance
 
-    if x.shape[1] == 1:
-        return float(wasserstein_1d(x[:, 0], y[:, 0]))
     return float(wasserstein_distance(x, y))

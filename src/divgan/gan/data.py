@@ -209,7 +209,7 @@ def sample_lines(n: int, seed, *, theta: float = 0.0) -> torch.Tensor:
     n = check_positive_int(n, "n")
     theta = check_real(theta, "theta")
     g = _cpu_generator(seed)
-    _, q = sample_parallel_lines(theta, n, rng=int(torch.randint(0, 2**62, (1,), generator=g)))
+    _, q = sample_parallel_lines(theta, n, seed=int(torch.randint(0, 2**62, (1,), generator=g)))
     return torch.from_numpy(q).float()
 
 
