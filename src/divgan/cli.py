@@ -4,6 +4,8 @@
 ``divgan train``     train a GAN, WGAN or AAE with checkpoints, a history CSV and a loss plot
 ``divgan estimate``  estimate JS / W1 between two ``.npy`` sample files with a trained network
 ``divgan distance``  the exact Wasserstein distance W_p between two ``.npy`` sample files
+``divgan sweep``     run a validation grid (TOML spec) on Dask, one DuckDB row per cell
+``divgan report``    the Markdown table and figure of a sweep store
 
 This module builds the parser and runs a sub-command; the sub-commands live in
 ``divgan._cli`` (imported only when they run, so ``divgan --help`` loads neither torch nor
@@ -17,6 +19,7 @@ import sys
 from pathlib import Path
 
 from divgan._cli.common import byte_size, check_out_dir, order_p, positive_int, seed_int
+from divgan._cli.sweep import add_sweep_parsers
 
 _DEVICE_HELP = "where networks train: auto = CUDA when available, else CPU (default: auto)"
 _SEED_HELP = "random seed, a whole number >= 0 (default: 0)"
@@ -146,7 +149,7 @@ def _cmd_distance(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The ``divgan`` argument parser with its four sub-commands."""
+    """The ``divgan`` argument parser with its sub-commands."""
     parser = argparse.ArgumentParser(
         prog="divgan",
         description="Exact divergences, Wasserstein distances and the GAN lecture's figures. "
@@ -161,6 +164,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_train(sub)
     _add_estimate(sub)
     _add_distance(sub)
+    add_sweep_parsers(sub)
     return parser
 
 
