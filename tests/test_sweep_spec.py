@@ -151,3 +151,29 @@ def test_a_failing_cell_returns_its_error_and_no_value():
     row = compute_cell(cell, "cpu")
     assert row["value"] is None
     assert row["error"].startswith("ValueError") and "\n" not in row["error"]
+
+
+def test_plugin_shortcuts_are_exact(monkeypatch):
+    """d = 1: the sorted formula equals scipy's wasserstein_distance (1e-12: same sums in
+    another order). Lines above the size threshold: the sorted matching of heights equals
+    POT's simplex on the same draw (the cost sqrt(theta^2 + dy^2) is convex in dy, so the
+    monotone matching is optimal); the threshold is lowered here to keep POT small."""
+    ot = pytest.importorskip("ot")
+    from scipy import stats
+
+    from divgan.sweep import cells
+
+    gauss = parse_spec(_spec(n=[300])).cells[0]
+    x, y = draw_samples(gauss)
+    row = compute_cell(gauss, "cpu")
+    assert "sorted 1-D" in row["diagnostics"]
+    assert math.isclose(row["value"], stats.wasserstein_distance(x[:, 0], y[:, 0]),
+                        rel_tol=1e-12)
+    monkeypatch.setattr(cells, "LINES_SORTED_ABOVE", 10)
+    lines = parse_spec(_spec(n=[150], families={"lines": {"theta": [0.2]}})).cells[0]
+    x, y = draw_samples(lines)
+    row = compute_cell(lines, "cpu")
+    assert "sorted heights" in row["diagnostics"]
+    w = np.full(150, 1 / 150)
+    cost = np.sqrt(((x[:, None, :] - y[None, :, :]) ** 2).sum(-1))
+    assert math.isclose(row["value"], float(ot.emd2(w, w, cost)), rel_tol=1e-12)

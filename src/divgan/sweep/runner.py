@@ -190,7 +190,10 @@ def _run_dask(spec, pending, db, bar, version, *, scheduler, workers, device) ->
             cluster, client = None, Client(scheduler)
         try:
             if client.dashboard_link:
-                bar.note(f"Dask dashboard: {client.dashboard_link}")
+                import importlib.util
+
+                needs = "" if importlib.util.find_spec("bokeh") else " (pip install bokeh to see it)"
+                bar.note(f"Dask dashboard: {client.dashboard_link}{needs}")
             slots = max(1, sum(client.nthreads().values()))
             cells = {}
             futures = []
