@@ -36,7 +36,7 @@ def add_sweep_parsers(sub) -> None:
                    "(e.g. analysis/specs/smoke.toml; see docs/sweeps.md)")
     p.add_argument("--store", type=Path, required=True, metavar="FILE",
                    help="the DuckDB file for the results, created if missing; cells already "
-                        "in it are skipped")
+                        "in it are skipped (default: none, the option is required)")
     p.add_argument("--scheduler", default=None, metavar="ADDRESS",
                    help="a running Dask scheduler, e.g. tcp://host:8786 (default: an "
                         "embedded LocalCluster)")
@@ -61,7 +61,7 @@ def add_sweep_parsers(sub) -> None:
     p.add_argument("--out", type=Path, default=None, metavar="DIR",
                    help="folder for the files, created if missing (default: the store's)")
     p.add_argument("--parquet", action="store_true",
-                   help="also export every stored row to STEM.parquet")
+                   help="also export every stored row to STEM.parquet (default: off)")
     p.set_defaults(func=report_command)
 
 

@@ -98,7 +98,8 @@ def _markdown(rows, store: Path, png_name: str) -> str:
         "",
         f"- Store: `{store}` ({sum(r['runs'] + r['failed'] for r in rows)} cells, "
         f"{failed} failed); written {now:%Y-%m-%d %H:%M} UTC by `divgan report`",
-        f"- Compute time summed over cells: {sum(r['cpu_s'] for r in rows if not math.isnan(r['cpu_s'])):.0f} s",
+        f"- Compute time summed over cells: "
+        f"{sum(r['cpu_s'] for r in rows if not math.isnan(r['cpu_s'])):.0f} s",
         "- n = points drawn from each distribution; the networks train on n/2 of each and are "
         "read (value and 95% bootstrap CI) on the other n/2.",
         "",

@@ -192,7 +192,8 @@ def _run_dask(spec, pending, db, bar, version, *, scheduler, workers, device) ->
             if client.dashboard_link:
                 import importlib.util
 
-                needs = "" if importlib.util.find_spec("bokeh") else " (pip install bokeh to see it)"
+                needs = ("" if importlib.util.find_spec("bokeh")
+                         else " (pip install bokeh to see it)")
                 bar.note(f"Dask dashboard: {client.dashboard_link}{needs}")
             slots = max(1, sum(client.nthreads().values()))
             cells = {}
