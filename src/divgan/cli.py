@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 
 from divgan._cli.common import byte_size, check_out_dir, order_p, positive_int, seed_int
-from divgan._cli.sweep import add_sweep_parsers
+from divgan._cli.sweep import add_report_parser, add_sweep_parser
 
 _DEVICE_HELP = "where networks train: auto = CUDA when available, else CPU (default: auto)"
 _SEED_HELP = "random seed, a whole number >= 0 (default: 0)"
@@ -148,6 +148,18 @@ def _cmd_distance(args) -> int:
     return distance_command(args)
 
 
+def _cmd_sweep(args) -> int:
+    from divgan.sweep.command import sweep_command
+
+    return sweep_command(args)
+
+
+def _cmd_report(args) -> int:
+    from divgan.sweep.command import report_command
+
+    return report_command(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``divgan`` argument parser with its sub-commands."""
     parser = argparse.ArgumentParser(
@@ -164,7 +176,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_train(sub)
     _add_estimate(sub)
     _add_distance(sub)
-    add_sweep_parsers(sub)
+    add_sweep_parser(sub).set_defaults(func=_cmd_sweep)
+    add_report_parser(sub).set_defaults(func=_cmd_report)
     return parser
 
 

@@ -1,12 +1,11 @@
-"""``divgan sweep`` and ``divgan report``: run a grid on Dask into DuckDB, then tabulate it.
+"""The parsers of ``divgan sweep`` and ``divgan report``.
 
-Everything the user typed is checked before any work (the spec, the store path, the
-device): a bad spec or store is one line on stderr and exit code 2, and nothing is written.
+The commands themselves live in :mod:`divgan.sweep.command` (imported by :mod:`divgan.cli`
+only when they run, so ``divgan --help`` loads neither Dask, DuckDB nor torch).
 """
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 _DEVICE_HELP = ("where networks train: auto = CUDA when available, else CPU (default: auto); "
@@ -24,8 +23,8 @@ def _workers(text: str) -> int:
     return value
 
 
-def add_sweep_parsers(sub) -> None:
-    """Register ``sweep`` and ``report`` on the ``divgan`` sub-parsers."""
+def add_sweep_parser(sub) -> argparse.ArgumentParser:
+    """The ``sweep`` sub-parser (its handler is set by :mod:`divgan.cli`)."""
     p = sub.add_parser(
         "sweep", help="run a validation grid (TOML spec) on Dask into a DuckDB store",
         description="Compute every cell of the grid in SPEC not yet in the store, on an "
@@ -50,8 +49,11 @@ def add_sweep_parsers(sub) -> None:
     p.add_argument("--no-progress", action="store_true",
                    help="no progress bar or per-cell lines (default: a bar on a terminal, "
                         "else one line per cell)")
-    p.set_defaults(func=sweep_command)
+    return p
 
+
+def add_report_parser(sub) -> argparse.ArgumentParser:
+    """The ``report`` sub-parser (its handler is set by :mod:`divgan.cli`)."""
     p = sub.add_parser(
         "report", help="the Markdown table and figure of a sweep store",
         description="Read a store written by divgan sweep (DuckDB only) and write STEM.md "
@@ -62,38 +64,4 @@ def add_sweep_parsers(sub) -> None:
                    help="folder for the files, created if missing (default: the store's)")
     p.add_argument("--parquet", action="store_true",
                    help="also export every stored row to STEM.parquet (default: off)")
-    p.set_defaults(func=report_command)
-
-
-def sweep_command(args) -> int:
-    """Run the spec's cells not yet stored; exit code 1 when any cell failed."""
-    from divgan.sweep import check_store_path, load_spec, run_sweep
-
-    spec = load_spec(args.spec)
-    check_store_path(args.store)
-    if args.device == "cuda" and args.scheduler is None:
-        from divgan._cli.common import check_device
-
-        check_device("cuda")
-    summary = run_sweep(spec, args.store, scheduler=args.scheduler, workers=args.workers,
-                        device=args.device, force=args.force,
-                        progress=False if args.no_progress else "auto")
-    print(f"sweep {spec.name}: {summary.total} cells, {summary.skipped} already stored, "
-          f"{summary.computed} computed, {summary.failed} failed, {summary.wall_s:.1f} s; "
-          f"store {summary.store}")
-    if summary.failed:
-        print(f"divgan sweep: {summary.failed} cell(s) failed; their errors are in the "
-              f"store's error column", file=sys.stderr)
-        return 1
-    return 0
-
-
-def report_command(args) -> int:
-    """Write the Markdown table and the figure (and the Parquet export) of a store."""
-    from divgan.sweep import write_report
-
-    result = write_report(args.store, args.out, parquet=args.parquet)
-    written = [result.md_path, result.png_path] + ([result.parquet_path]
-                                                   if result.parquet_path else [])
-    print("wrote " + ", ".join(str(p) for p in written))
-    return 0
+    return p
