@@ -101,11 +101,19 @@ def test_two_dask_workers_give_the_serial_rows_bit_for_bit(serial_store, tmp_pat
 
 @pytest.mark.slow
 def test_smoke_spec_serial_and_two_workers_are_bit_equal(tmp_path):
-    """The shipped smoke grid (12 cells), in this process and on 2 Dask workers (~40 s)."""
+    """The shipped smoke grid (12 cells), in this process and on 2 Dask workers, then its
+    report (~40 s)."""
     a = run_sweep(SMOKE, tmp_path / "a.duckdb", workers=0, progress=False)
     b = run_sweep(SMOKE, tmp_path / "b.duckdb", workers=2, progress=False)
     assert a.failed == b.failed == 0 and a.computed == b.computed == len(load_spec(SMOKE).cells)
     assert _results(tmp_path / "a.duckdb") == _results(tmp_path / "b.duckdb")
+    # divgan report on the smoke store: the table (one line per family, parameter, d, n and
+    # method: 2 data points x 3 methods in the shipped grid) and the figure
+    assert main(["report", str(tmp_path / "b.duckdb"), "--out", str(tmp_path / "rep")]) == 0
+    md = (tmp_path / "rep" / "b.md").read_text(encoding="utf-8")
+    groups = {(c.family, c.param, c.d, c.n, c.method) for c in load_spec(SMOKE).cells}
+    assert sum(ln.startswith(("| lines", "| shifted")) for ln in md.splitlines()) == len(groups)
+    assert (tmp_path / "rep" / "b.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_rerun_skips_stored_cells_and_force_recomputes(serial_store, tmp_path):
