@@ -159,7 +159,6 @@ def main(argv=None) -> None:
         "- Method: `run_sweep` against a warmed `LocalCluster` (one thread per worker; torch "
         "imported before the clock starts), store writes included; rounds alternate 1 and 2 "
         f"workers; median of {rounds} rounds.",
-        "",
         f"- Control: a fixed pure-Python loop run alone and as two processes side by side, "
         f"before each round and at the end, measured the cores this job got: "
         f"{', '.join(f'{c:.2f}' for c in capacity)} (2.0 = two idle cores; median "
