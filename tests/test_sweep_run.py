@@ -301,3 +301,27 @@ def test_report_on_missing_or_foreign_store_exit_2(tmp_path, capsys):
     duckdb.connect(str(other)).close()
     assert main(["report", str(other)]) == 2
     assert "no table 'cells'" in _one_line(capsys.readouterr().err)
+
+
+def test_run_sweep_checks_its_arguments_before_any_work(tmp_path):
+    spec = _write_spec(tmp_path)
+    store = tmp_path / "x.duckdb"
+    with pytest.raises(ValueError, match="workers must be >= 0, got -1"):
+        run_sweep(spec, store, workers=-1)
+    with pytest.raises(TypeError, match="workers must be an integer"):
+        run_sweep(spec, store, workers=1.5)
+    with pytest.raises(ValueError, match="device: got 'tpu'"):
+        run_sweep(spec, store, device="tpu")
+    assert not store.exists()
+
+
+def test_device_cuda_without_a_gpu_is_exit_2(tmp_path, capsys):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    spec = _write_spec(tmp_path)
+    assert main(["sweep", str(spec), "--store", str(tmp_path / "c.duckdb"),
+                 "--device", "cuda"]) == 2
+    assert "no CUDA device" in _one_line(capsys.readouterr().err)
+    assert not (tmp_path / "c.duckdb").exists()

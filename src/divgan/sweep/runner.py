@@ -95,12 +95,12 @@ def _check_device(device) -> str:
 
 
 def _check_workers(workers) -> int:
+    """None: one per core; else an integer >= 0 (0: in this process, without Dask)."""
+    from divgan._validation import check_positive_int
+
     if workers is None:
         return os.cpu_count() or 1
-    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 0:
-        raise ValueError(f"workers: got {workers!r}; expected a whole number >= 0 (0: in "
-                         f"this process, without Dask)")
-    return workers
+    return check_positive_int(workers, "workers", minimum=0)
 
 
 def run_sweep(spec, store, *, scheduler: str | None = None, workers: int | None = None,
