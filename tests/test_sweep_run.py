@@ -8,6 +8,7 @@ rows, its exact column from the closed forms.
 """
 from __future__ import annotations
 
+import json
 import math
 import os
 import signal
@@ -290,6 +291,12 @@ def test_report_writes_table_figure_and_parquet_from_the_store(serial_store, tmp
         # exact W1 of N(0,1) vs N(1,1) is the shift, 1 (the quantile functions differ by 1)
         assert float(cells[5]) == 1.0
         assert cells[-1] == "2 (0)"
+        if method == "gp":  # paired gap: mean(estimate - held-out halves' W1) / exact (= 1)
+            held = [json.loads(r["diagnostics"])["heldout_w1"] for r in raw
+                    if r["method"] == "gp"]
+            assert cells[11] == f"{100 * float(np.mean(np.subtract(values, held))):+.2f}%"
+        else:
+            assert cells[11] == cells[12] == "—"
     con = duckdb.connect()
     assert con.execute(f"SELECT count(*) FROM '{out / 'serial.parquet'}'").fetchone()[0] == 4
 
