@@ -1,17 +1,20 @@
 r"""Validation study: trained critics and discriminators against the exact values.
 
-Runs ``divgan.gan.estimate_wasserstein`` (``gp``, ``sn``, ``clip``), ``divgan.gan.estimate_js``,
-the plug-in exact optimal transport between the samples and the kNN KL estimator over two
-families with known answers, several sample sizes and seeds, and writes a Markdown table
-(exact, estimate mean ± sd, mean CI width, coverage, fraction at or below the truth, relative
-bias) and a plot of estimate / exact against n.
+A thin layer over :mod:`divgan.sweep`: the cells (``divgan.gan.estimate_wasserstein`` with
+``gp``, ``sn``, ``clip``, ``divgan.gan.estimate_js``, the plug-in exact optimal transport
+between the samples and the kNN KL estimator, on two families with known answers, several
+sample sizes and seeds) run on Dask and land in a DuckDB store (a rerun computes only what
+is missing); this script then writes the study's Markdown table (exact, estimate mean ± sd,
+mean CI width, coverage, fraction at or below the truth, relative bias, paired gap to the
+held-out samples' W1), its findings and a plot of estimate / exact against n. The grid is
+``analysis/specs/critic_validation.toml``; ``divgan sweep`` runs the same cells.
 
 Families (exact values):
 
 * the parallel lines (lecture claim L13): P on x = 0, Q on x = θ, heights U(0, 1);
   :math:`W_1 = |\theta|`, :math:`\mathrm{JS} = \log 2`, :math:`\mathrm{KL} = +\infty`;
 * 1-D Gaussians N(0, 1) vs N(μ, 1): :math:`W_1 = \mu`, :math:`\mathrm{KL} = \mu^2/2`, JS by
-  quadrature (``divgan.divergences.js_divergence_density``).
+  quadrature.
 
 ``n`` is the number of points drawn from *each* distribution; the network estimators train on
 half of them and are read (with their bootstrap CI) on the other half, the plug-in OT and kNN
@@ -19,10 +22,11 @@ use all of them.
 
 Run from a checkout::
 
-    python analysis/critic_validation.py            # the study (~15 min on 2 loaded cores)
+    python analysis/critic_validation.py            # the study (~10 min on 2 loaded cores)
     python analysis/critic_validation.py --quick    # smoke run (< 1 min), *_quick.md / .png
 
-The default output folder is ``analysis/results`` next to this file.
+The default output folder is ``analysis/results`` next to this file; the store
+``critic_validation[_quick].duckdb`` goes there too.
 """
 from __future__ import annotations
 
@@ -33,10 +37,10 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMB
 
 import argparse
 import datetime
+import json
 import math
 import platform
 import subprocess
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,6 +48,7 @@ from pathlib import Path
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
+SPEC = HERE / "specs" / "critic_validation.toml"
 FAMILIES = ("lines", "gauss")
 FAMILY_NAMES = {"lines": "parallel lines", "gauss": "N(0,1) vs N(μ,1)"}
 PARAM_NAMES = {"lines": "θ", "gauss": "μ"}
@@ -60,8 +65,8 @@ METHODS = (
 LABELS = {k: lab for k, lab, _ in METHODS}
 QUANTITY = {k: q for k, _, q in METHODS}
 LOWER_BOUNDS = {"sn", "clip", "js"}  # kind says a lower bound: "≤ exact" is the check
-DEFAULT_SEEDS = 8  # 12 cells x 8 seeds: ~15 min on 2 shared cores (6 seeds took 641 s)
-PLUGIN_POT_MAX_N = 2000  # lines: POT's simplex up to here, the sorted formula above
+EXACT_COLUMN = {"W1": "exact_w1", "JS": "exact_js", "KL": "exact_kl_pq"}
+DEFAULT_SEEDS = 8  # 12 cells x 8 seeds x 6 methods: ~10-15 min on 2 shared cores
 GP_WEIGHT = 10.0  # λ of the gp critic (the estimator's default, passed explicitly)
 
 
@@ -85,25 +90,9 @@ class StudyResult:
     knn_lines: list
     md_path: Path
     png_path: Path
+    store_path: Path
     wall_s: float
     settings: Settings = field(repr=False)
-
-
-# --------------------------------------------------------------------------- exact values
-def exact_values(family: str, param: float) -> dict:
-    """Exact W1, JS (nats) and KL(P‖Q) of a family at one parameter."""
-    if family == "lines":
-        from divgan.theory import parallel_lines
-
-        r = parallel_lines(param)
-        return {"W1": r.wasserstein, "JS": r.js, "KL": r.kl_pq}
-    from scipy import stats
-
-    from divgan.divergences import gaussian_kl, gaussian_w1, js_divergence_density
-
-    return {"W1": gaussian_w1(0.0, 1.0, param, 1.0),
-            "JS": js_divergence_density(stats.norm(0, 1), stats.norm(param, 1)),
-            "KL": gaussian_kl(0.0, 1.0, param, 1.0)}
 
 
 def gp_raw_theory(mu: float, gp_weight: float = GP_WEIGHT) -> float:
@@ -132,83 +121,50 @@ def gp_raw_theory(mu: float, gp_weight: float = GP_WEIGHT) -> float:
     return float(abs(mu) + np.trapezoid(diff ** 2 / rho, x) / (2 * gp_weight))
 
 
-def sample(family: str, param: float, n: int, seed: int):
-    """``n`` points from each distribution; the stream depends on (family, param, n, seed)."""
-    rng = np.random.default_rng([seed, FAMILIES.index(family), round(1000 * param), n])
-    if family == "lines":
-        from divgan.theory import sample_parallel_lines
+# --------------------------------------------------------------------------- the sweep
+def build_spec(settings: Settings):
+    """The study's grid as a :class:`divgan.sweep.SweepSpec` (six methods, one per cell)."""
+    from divgan.sweep import parse_spec
 
-        return sample_parallel_lines(param, n, seed=rng)
-    return rng.normal(0.0, 1.0, n), rng.normal(param, 1.0, n)
-
-
-def lines_plugin_w1(p: np.ndarray, q: np.ndarray) -> float:
-    r"""Exact W1 between equal-size samples of two vertical segments, by sorting heights.
-
-    The cost :math:`\sqrt{\theta^2 + (y - y')^2} = h(y - y')` is convex in :math:`y - y'`,
-    so the monotone (sorted) matching is optimal (Santambrogio 2015, Thm 2.9).
-    """
-    theta = float(q[0, 0] - p[0, 0])
-    dy = np.sort(p[:, 1]) - np.sort(q[:, 1])
-    return float(np.mean(np.sqrt(theta * theta + dy * dy)))
+    estimator = {"n_resamples": settings.n_resamples, "gp_weight": GP_WEIGHT}
+    if settings.steps:
+        estimator["steps"] = dict(settings.steps)
+    families = {"lines": {"theta": list(settings.params["lines"])},
+                "gauss": {"mu": list(settings.params["gauss"])}}
+    name = "critic_validation" + ("_quick" if settings.quick else "")
+    return parse_spec({"name": name, "n": list(settings.ns), "seeds": list(settings.seeds),
+                       "methods": ["gp", "sn", "clip", "js", "plugin", "knn"],
+                       "estimator": estimator, "families": families})
 
 
-def plugin_w1(family: str, x, y) -> tuple[float, float]:
-    """Plug-in exact W1 of the samples; second value: |POT - sorted formula| (lines, else nan)."""
-    from divgan.wasserstein import wasserstein_1d, wasserstein_distance
-
-    if family == "gauss":
-        return float(wasserstein_1d(x, y)), math.nan
-    sorted_value = lines_plugin_w1(x, y)
-    if len(x) <= PLUGIN_POT_MAX_N:
-        pot = float(wasserstein_distance(x, y))
-        return pot, abs(pot - sorted_value)
-    return sorted_value, math.nan
+def _diag(row) -> dict:
+    """A stored row's diagnostics, with "inf" / "nan" back as floats."""
+    return {k: float(v) if isinstance(v, str) and v in ("inf", "-inf", "nan") else v
+            for k, v in json.loads(row["diagnostics"]).items()}
 
 
-def heldout_w1(family: str, x, y, held_out) -> float:
-    """Exact W1 of the held-out halves the critic was read on (the sample-level target)."""
-    from divgan.wasserstein import wasserstein_1d
-
-    xr, xg = x[held_out[0]], y[held_out[1]]
-    if family == "gauss":
-        return float(wasserstein_1d(xr, xg))
-    if len(xr) != len(xg):  # the sorted matching needs equal sizes; draws are n and n
-        raise ValueError(f"held-out halves differ in size: {len(xr)} and {len(xg)}")
-    return lines_plugin_w1(xr, xg)
-
-
-# --------------------------------------------------------------------------- one cell
-def run_cell(family, param, n, seed, settings: Settings) -> tuple[list, dict | None]:
-    """All estimators on one draw. Returns per-method records and the lines' kNN record."""
-    from divgan.estimators import kl_divergence_knn
-    from divgan.gan.estimators import estimate_js, estimate_wasserstein
-
-    x, y = sample(family, param, n, seed)
-    steps = settings.steps or {}
-    common = {"device": "cpu", "seed": seed, "n_resamples": settings.n_resamples,
-              "num_threads": 1}
-    out = []
-    for method in ("gp", "sn", "clip"):
-        extra = {"gp_weight": GP_WEIGHT} if method == "gp" else {}
-        est = estimate_wasserstein(x, y, method=method, steps=steps.get(method), **common,
-                                   **extra)
-        w_ho = heldout_w1(family, x, y, est.held_out)
-        out.append({"method": method, "value": est.value, "ci": (est.ci_low, est.ci_high),
-                    "heldout": w_ho, "raw": est.diagnostics["raw_value"]})
+def records_from_row(row) -> tuple[list, dict | None]:
+    """The study's per-method records of one stored cell; the lines' kNN record apart."""
+    d = _diag(row)
+    ci = None if row["ci_low"] is None else (row["ci_low"], row["ci_high"])
+    method, value = row["method"], row["value"]
+    if method in ("gp", "sn", "clip"):
+        rec = {"method": method, "value": value, "ci": ci,
+               "heldout": d.get("heldout_w1", math.nan), "raw": d["raw_value"]}
         if method == "gp":
-            out.append({"method": "gp_raw", "value": est.diagnostics["raw_value"], "ci": None,
-                        "heldout": w_ho})
-    value, pot_gap = plugin_w1(family, x, y)
-    out.append({"method": "plugin", "value": value, "ci": None, "pot_gap": pot_gap})
-    est = estimate_js(x, y, steps=steps.get("js"), **common)
-    out.append({"method": "js", "value": est.value, "ci": (est.ci_low, est.ci_high)})
-    knn = kl_divergence_knn(x, y, seed=seed)
-    if family == "gauss":
-        out.append({"method": "knn", "value": knn.value, "ci": None})
-        return out, None
-    return out, {"estimate": knn.estimate, "value": knn.value,
-                 "disjoint": knn.supports_look_disjoint, "growth": knn.growth_per_doubling}
+            return [rec, {"method": "gp_raw", "value": d["raw_value"], "ci": None,
+                          "heldout": rec["heldout"]}], None
+        return [rec], None
+    if method == "plugin":
+        return [{"method": "plugin", "value": value, "ci": None,
+                 "pot_gap": d.get("sorted_gap", math.nan)}], None
+    if method == "js":
+        return [{"method": "js", "value": value, "ci": ci}], None
+    if row["family"] == "gauss":  # knn
+        return [{"method": "knn", "value": value, "ci": None}], None
+    return [], {"estimate": d["estimate"], "value": value,
+                "disjoint": bool(d["supports_look_disjoint"]),
+                "growth": d["growth_per_doubling"]}
 
 
 def summarise(records: list, exact: float) -> dict:
@@ -236,52 +192,72 @@ def summarise(records: list, exact: float) -> dict:
 
 
 # --------------------------------------------------------------------------- the study
-def run_study(settings: Settings, out_dir: Path, *, progress: bool = True) -> StudyResult:
-    """Run every cell, write the Markdown table and the plot into ``out_dir``."""
-    import torch
-    from tqdm.auto import tqdm
+def run_study(settings: Settings, out_dir: Path, *, progress: bool = True,
+              workers: int | None = None, store: Path | None = None) -> StudyResult:
+    """Run the grid through :func:`divgan.sweep.run_sweep`, write the table and the plot.
 
-    torch.set_num_threads(1)
+    ``workers`` as in ``run_sweep`` (default one Dask worker per core, 0 in this process);
+    ``store`` defaults to ``OUT_DIR/critic_validation[_quick].duckdb``. A failed cell is a
+    ``RuntimeError`` naming it: the study's table needs every cell.
+    """
+    from divgan.sweep import SweepStore, run_sweep
+
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    cells = [(f, p, n) for f in FAMILIES for p in settings.params[f] for n in settings.ns]
+    spec = build_spec(settings)
+    store = Path(store) if store is not None else out_dir / f"{spec.name}.duckdb"
     t0 = time.perf_counter()
+    run_sweep(spec, store, workers=workers, progress="auto" if progress else False)
+    import divgan
+
+    keys = {c.key(divgan.__version__) for c in spec.cells}
+    with SweepStore(store, read_only=True) as db:
+        stored = [r for r in db.rows() if r["key"] in keys]
+    failed = [r for r in stored if r["error"] is not None]
+    if failed:
+        r = failed[0]
+        raise RuntimeError(f"{len(failed)} cell(s) failed, e.g. {r['family']} {r['param']:g} "
+                           f"n={r['n']} {r['method']} seed={r['seed']}: {r['error']}")
     rows, knn_lines = [], []
-    with tqdm(total=len(cells) * len(settings.seeds), desc="critic validation",
-              disable=not progress, file=sys.stderr) as bar:
-        for family, param, n in cells:
-            exact = exact_values(family, param)
-            per_method: dict = {}
-            knn = []
-            for seed in settings.seeds:
-                recs, knn_rec = run_cell(family, param, n, seed, settings)
-                for r in recs:
-                    per_method.setdefault(r["method"], []).append(r)
-                if knn_rec is not None:
-                    knn.append(knn_rec)
-                bar.update()
-            for key, label, quantity in METHODS:
-                if key not in per_method:
-                    continue
-                row = summarise(per_method[key], exact[quantity])
-                row.update(family=family, param=param, n=n, method=key, label=label,
-                           quantity=quantity)
-                rows.append(row)
-            if knn:
-                est = np.array([k["estimate"] for k in knn])
-                knn_lines.append({"param": param, "n": n, "mean": float(est.mean()),
-                                  "sd": float(est.std(ddof=1)) if len(est) > 1 else math.nan,
-                                  "flagged": float(np.mean([k["disjoint"] for k in knn])),
-                                  "all_inf": all(math.isinf(k["value"]) for k in knn),
-                                  "growth": float(np.mean([k["growth"] for k in knn]))})
+    for family in FAMILIES:
+        for param in settings.params[family]:
+            for n in settings.ns:
+                cell_rows = sorted((r for r in stored if (r["family"], r["param"], r["n"])
+                                    == (family, float(param), n)), key=lambda r: r["seed"])
+                exact = {q: cell_rows[0][col] for q, col in EXACT_COLUMN.items()}
+                per_method: dict = {}
+                knn = []
+                for r in cell_rows:
+                    recs, knn_rec = records_from_row(r)
+                    for rec in recs:
+                        per_method.setdefault(rec["method"], []).append(rec)
+                    if knn_rec is not None:
+                        knn.append(knn_rec)
+                for key, label, quantity in METHODS:
+                    if key not in per_method:
+                        continue
+                    row = summarise(per_method[key], exact[quantity])
+                    row.update(family=family, param=param, n=n, method=key, label=label,
+                               quantity=quantity)
+                    rows.append(row)
+                if knn:
+                    est = np.array([k["estimate"] for k in knn])
+                    knn_lines.append({
+                        "param": param, "n": n, "mean": float(est.mean()),
+                        "sd": float(est.std(ddof=1)) if len(est) > 1 else math.nan,
+                        "flagged": float(np.mean([k["disjoint"] for k in knn])),
+                        "all_inf": all(math.isinf(k["value"]) for k in knn),
+                        "growth": float(np.mean([k["growth"] for k in knn]))})
     suffix = "_quick" if settings.quick else ""
     png = out_dir / f"critic_validation{suffix}.png"
     md = out_dir / f"critic_validation{suffix}.md"
     plot(rows, png)
     wall = time.perf_counter() - t0
-    md.write_text(render_md(rows, knn_lines, settings, wall, png.name), encoding="utf-8")
-    return StudyResult(rows=rows, knn_lines=knn_lines, md_path=md, png_path=png, wall_s=wall,
-                       settings=settings)
+    cpu_s = sum(r["wall_s"] or 0.0 for r in stored)
+    md.write_text(render_md(rows, knn_lines, settings, wall, png.name, cpu_s=cpu_s),
+                  encoding="utf-8")
+    return StudyResult(rows=rows, knn_lines=knn_lines, md_path=md, png_path=png,
+                       store_path=store, wall_s=wall, settings=settings)
 
 
 # --------------------------------------------------------------------------- outputs
@@ -454,7 +430,10 @@ def findings(rows: list, knn_lines: list) -> list[str]:
     return out
 
 
-def render_md(rows, knn_lines, settings: Settings, wall: float, png_name: str) -> str:
+def render_md(rows, knn_lines, settings: Settings, wall: float, png_name: str, *,
+              cpu_s: float = math.nan) -> str:
+    from divgan.sweep.cells import LINES_SORTED_ABOVE
+
     seeds = settings.seeds
     pot_gaps = max([r["pot_gap"] for r in rows if not math.isnan(r["pot_gap"])],
                    default=math.nan)
@@ -473,16 +452,18 @@ def render_md(rows, knn_lines, settings: Settings, wall: float, png_name: str) -
         f"- Command: `{cmd}` ({len(seeds)} seeds: {list(seeds)})",
         f"- Date: {now:%Y-%m-%d %H:%M} UTC; git commit: {_git_commit()}",
         (f"- Wall time: {wall:.0f} s on {os.cpu_count()} CPU cores shared with other jobs "
-         f"({cpu}), torch on one thread, CPU only"),
+         f"({cpu}), torch on one thread, CPU only; cells run through `divgan.sweep`, "
+         f"{cpu_s:.0f} s of compute summed over cells (cells already in the store from an "
+         f"earlier run are read back, not recomputed)"),
         (f"- Training steps: {steps}; 95% percentile bootstrap, "
          f"{settings.n_resamples} resamples"),
         ("- n = points drawn from each distribution. The networks train on n/2 of each and "
          "are read (value and CI) on the other n/2; plug-in OT and kNN use all n."),
         ("- Exact values: lines W1 = |θ|, JS = log 2, KL = ∞ "
-         "(`divgan.theory.parallel_lines`); Gaussians W1 = μ (`gaussian_w1`), KL = μ²/2 "
-         "(`gaussian_kl`), JS by quadrature (`js_divergence_density`)."),
+         "(`divgan.theory.hyperplanes(2, θ)`); Gaussians W1 = μ, KL = μ²/2, JS by "
+         "quadrature (`divgan.theory.shifted(1, μ)`)."),
         ("- Plug-in OT on the lines: POT's network simplex (`divgan.wasserstein."
-         f"wasserstein_distance`) for n ≤ {PLUGIN_POT_MAX_N}, the sorted matching of heights "
+         f"wasserstein_distance`) for n ≤ {LINES_SORTED_ABOVE}, the sorted matching of heights "
          "above (exact: the cost √(θ² + Δy²) is convex in Δy); where both ran the largest "
          f"difference was {_sci(pot_gaps)}."),
         "",
@@ -605,7 +586,8 @@ def _positive(text: str) -> int:
 
 
 def main(argv=None) -> StudyResult:
-    """Command line: ``[--quick] [--seeds K] [--out DIR]`` (``--n``, ``--steps`` for smoke runs)."""
+    """Command line: ``[--quick] [--seeds K] [--out DIR] [--workers N] [--store FILE]``
+    (``--n``, ``--steps`` for smoke runs)."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true",
@@ -618,9 +600,16 @@ def main(argv=None) -> StudyResult:
                         help="sample sizes per distribution (default 500 2000 8000)")
     parser.add_argument("--steps", type=_positive, default=None,
                         help="training steps for every network (default: the estimators')")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="Dask worker processes (default: one per core; 0: in this "
+                             "process, without Dask)")
+    parser.add_argument("--store", type=Path, default=None,
+                        help="the DuckDB store (default: OUT/critic_validation[_quick].duckdb)"
+                             "; cells already in it are not recomputed")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     args = parser.parse_args(argv)
-    result = run_study(settings_from_args(args), args.out, progress=not args.no_progress)
+    result = run_study(settings_from_args(args), args.out, progress=not args.no_progress,
+                       workers=args.workers, store=args.store)
     print(f"wrote {result.md_path} and {result.png_path}; wall time {result.wall_s:.1f} s")
     return result
 

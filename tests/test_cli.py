@@ -233,7 +233,7 @@ def _subparsers():
 
 def test_help_describes_every_argument_with_its_default():
     parser, commands = _subparsers()
-    assert set(commands) == {"figures", "train", "estimate", "distance"}
+    assert set(commands) == {"figures", "train", "estimate", "distance", "sweep", "report"}
     for name, sub in commands.items():
         for action in sub._actions:
             if action.dest == "help":

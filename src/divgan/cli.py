@@ -4,6 +4,8 @@
 ``divgan train``     train a GAN, WGAN or AAE with checkpoints, a history CSV and a loss plot
 ``divgan estimate``  estimate JS / W1 between two ``.npy`` sample files with a trained network
 ``divgan distance``  the exact Wasserstein distance W_p between two ``.npy`` sample files
+``divgan sweep``     run a validation grid (TOML spec) on Dask, one DuckDB row per cell
+``divgan report``    the Markdown table and figure of a sweep store
 
 This module builds the parser and runs a sub-command; the sub-commands live in
 ``divgan._cli`` (imported only when they run, so ``divgan --help`` loads neither torch nor
@@ -17,6 +19,7 @@ import sys
 from pathlib import Path
 
 from divgan._cli.common import byte_size, check_out_dir, order_p, positive_int, seed_int
+from divgan._cli.sweep import add_report_parser, add_sweep_parser
 
 CRITIC_METHOD_NAMES = ("gp", "sn", "clip", "ctransform")
 _DEVICE_HELP = "where networks train: auto = CUDA when available, else CPU (default: auto)"
@@ -153,8 +156,20 @@ def _cmd_distance(args) -> int:
     return distance_command(args)
 
 
+def _cmd_sweep(args) -> int:
+    from divgan.sweep.command import sweep_command
+
+    return sweep_command(args)
+
+
+def _cmd_report(args) -> int:
+    from divgan.sweep.command import report_command
+
+    return report_command(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    """The ``divgan`` argument parser with its four sub-commands."""
+    """The ``divgan`` argument parser with its sub-commands."""
     parser = argparse.ArgumentParser(
         prog="divgan",
         description="Exact divergences, Wasserstein distances and the GAN lecture's figures. "
@@ -169,6 +184,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_train(sub)
     _add_estimate(sub)
     _add_distance(sub)
+    add_sweep_parser(sub).set_defaults(func=_cmd_sweep)
+    add_report_parser(sub).set_defaults(func=_cmd_report)
     return parser
 
 
