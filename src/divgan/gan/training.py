@@ -2,8 +2,8 @@ r"""Training loops: :func:`train_gan`, :func:`train_wgan`, :func:`train_aae`, on
 
 Every block in a loop is headed by the objective it optimises. The shared plumbing (device,
 threads, seeds, data stream, NaN checks, history, exact-W1 evaluation, the batches' W1 on
-the device, checkpoints, progress bar) lives in :mod:`divgan.gan._loop`, and what differs between WGAN critic methods in
-:mod:`divgan.gan.critics`, so each loop reads like the lecture:
+the device, checkpoints, progress bar) lives in :mod:`divgan.gan._loop`, and what differs
+between WGAN critic methods in :mod:`divgan.gan.critics`, so each loop reads like the lecture:
 
 * GAN (L3, L4, L19): D learns on real samples, then on fakes; G learns through D's gradient.
 * WGAN (L15-L18): the critic maximises the Kantorovich-Rubinstein dual under a Lipschitz
