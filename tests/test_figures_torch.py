@@ -192,6 +192,7 @@ def test_gan_vs_wgan_pairs_each_loss_with_the_w1_of_the_same_step():
         loss_d=np.zeros(5), eval_steps=np.zeros(1), w1=np.zeros(1),
         batch_steps=np.array([2, 5, 6, 9]), batch_w1=np.array([0.2, 0.5, 0.6, 0.9]),
         snap_steps=np.zeros(1), snap_js=np.zeros(1), last_samples=np.zeros(1), n_critic=1,
+        batch_size=4,
     )
     w, loss = trace.loss_at_batches()
     # Steps 5 and 9 have no loss row: dropped, not paired with a neighbour.
@@ -223,6 +224,6 @@ def test_gan_vs_wgan_slope_bound_is_dual_value_over_the_batch_w1():
     trace = RunTrace(
         loss_steps=steps, loss=np.array(duals), loss_d=np.zeros(4), eval_steps=np.zeros(1),
         w1=np.zeros(1), batch_steps=steps, batch_w1=np.array(w1s), snap_steps=np.zeros(1),
-        snap_js=np.zeros(1), last_samples=np.zeros(1), n_critic=1,
+        snap_js=np.zeros(1), last_samples=np.zeros(1), n_critic=1, batch_size=256,
     )
     assert trace.max_slope_certified() == pytest.approx(3.0, rel=1e-9)

@@ -137,6 +137,7 @@ class RunTrace:
     w1: np.ndarray  # exact W1(generated, real) on EVAL_N + EVAL_N samples
     batch_steps: np.ndarray
     batch_w1: np.ndarray  # exact W1 of the step's own real and generated training batches
+    batch_size: int  # points in each of those batches
     snap_steps: np.ndarray
     snap_js: np.ndarray  # JS(p_r ‖ KDE of EVAL_N generated) at the snapshots
     last_samples: np.ndarray  # the generated samples of the last snapshot
@@ -200,7 +201,8 @@ def compute(*, quick: bool = False, device: str = "auto", seed: int = 0) -> GanV
             loss_steps=s, loss=loss, loss_d=ld, eval_steps=se, w1=w, batch_steps=sb, batch_w1=wb,
             snap_steps=np.array([t for t, _, _ in snaps]),
             snap_js=np.array([j for _, j, _ in snaps]),
-            last_samples=snaps[-1][2], n_critic=int(getattr(res.config, "n_critic", 1)))
+            last_samples=snaps[-1][2], n_critic=int(getattr(res.config, "n_critic", 1)),
+            batch_size=res.config.batch_size)
     return GanVsWganNumbers(**traces)
 
 
@@ -234,7 +236,7 @@ def panel_wgan(ax, n: GanVsWganNumbers) -> None:
     ax.plot(w.loss_steps, w.loss, "-", color="tab:green", lw=0.8, alpha=0.8,
             label="critic's dual value E f(x_r) − E f(x_g) on the batch [x units]")
     ax.plot(w.batch_steps, w.batch_w1, "-", color="tab:gray", lw=0.8,
-            label="exact W₁ of the same batches (256 + 256) [x units]")
+            label=f"exact W₁ of the same batches ({w.batch_size} + {w.batch_size}) [x units]")
     ax.plot(w.eval_steps, w.w1, "o", color="k", ms=2.5,
             label=f"exact W₁({EVAL_N} generated, {EVAL_N} real) [x units]")
     ax.plot(w.snap_steps, w.snap_js, "s--", color="tab:blue", ms=4, mfc="none",
@@ -315,7 +317,8 @@ def _generated_untrained(train, cfg) -> np.ndarray:
 
 
 def _js_quad_reference(kde) -> float:
-    """JS(N(4, 0.5²) ‖ kde) by scipy.integrate.quad on a log-domain integrand (independent code)."""
+    """JS(N(4, 0.5²) ‖ kde) by scipy.integrate.quad on a log-domain integrand (code
+    independent of divgan)."""
     from scipy import integrate, stats
 
     pr = stats.norm(*REAL)
