@@ -165,8 +165,6 @@ def test_batch_w1_on_cuda_stays_there_and_agrees_with_the_cpu(monkeypatch):
     # on the CPU copies agrees too. 2-D batches: CPU-drawn directions make CUDA and CPU
     # project on the same lines; the matmul's summation order may differ (relative ~1e-15 per
     # projected value), so 1e-10.
-    if not torch.cuda.is_available():
-        pytest.skip("no GPU")
     recorded = []
     original = loop_mod.batch_w1
 
