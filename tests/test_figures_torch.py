@@ -189,11 +189,41 @@ def test_gan_vs_wgan_pairs_each_loss_with_the_w1_of_the_same_step():
 
     trace = RunTrace(
         loss_steps=np.array([1, 2, 3, 4, 6]), loss=np.array([10.0, 20, 30, 40, 60]),
-        loss_d=np.zeros(5), eval_steps=np.array([2, 5, 6, 9]),
-        w1=np.array([0.2, 0.5, 0.6, 0.9]), snap_steps=np.zeros(1), snap_js=np.zeros(1),
-        last_samples=np.zeros(1), n_critic=1,
+        loss_d=np.zeros(5), eval_steps=np.zeros(1), w1=np.zeros(1),
+        batch_steps=np.array([2, 5, 6, 9]), batch_w1=np.array([0.2, 0.5, 0.6, 0.9]),
+        snap_steps=np.zeros(1), snap_js=np.zeros(1), last_samples=np.zeros(1), n_critic=1,
+        batch_size=4,
     )
-    w, loss = trace.loss_at_evals()
+    w, loss = trace.loss_at_batches()
     # Steps 5 and 9 have no loss row: dropped, not paired with a neighbour.
     np.testing.assert_array_equal(w, [0.2, 0.6])
     np.testing.assert_array_equal(loss, [20.0, 60.0])
+
+
+def test_gan_vs_wgan_slope_bound_is_dual_value_over_the_batch_w1():
+    # Oracle: scipy's W1 of two batches, and divgan's optimal 1-Lipschitz critic for them
+    # (kantorovich_potential_1d, whose dual value is W1 by Kantorovich-Rubinstein duality) and
+    # that critic times 3 (slope 3, dual value 3 W1). The figure's bound reads back 3 to the
+    # accuracy of that duality (1e-10, asserted below; rounding of 256-term sums is ~1e-13).
+    # A zero-W1 row is skipped, not divided.
+    from scipy import stats
+
+    from divgan.figures.fig08_gan_vs_wgan import RunTrace
+    from divgan.wasserstein import kantorovich_potential_1d
+
+    rng = np.random.default_rng(0)
+    w1s, duals = [0.0], [0.5]  # step 1: identical batches
+    for shift in (0.5, 2.0, 4.0):
+        xr, xg = rng.normal(4.0, 0.5, 256), rng.normal(4.0 - shift, 0.7, 256)
+        f = kantorovich_potential_1d(xr, xg, np.concatenate([xr, xg]))
+        dual = f[:256].mean() - f[256:].mean()
+        assert dual == pytest.approx(stats.wasserstein_distance(xr, xg), rel=1e-10)
+        w1s.append(stats.wasserstein_distance(xr, xg))
+        duals.append(3 * dual if shift == 2.0 else dual)
+    steps = np.arange(1, 5)
+    trace = RunTrace(
+        loss_steps=steps, loss=np.array(duals), loss_d=np.zeros(4), eval_steps=np.zeros(1),
+        w1=np.zeros(1), batch_steps=steps, batch_w1=np.array(w1s), snap_steps=np.zeros(1),
+        snap_js=np.zeros(1), last_samples=np.zeros(1), n_critic=1, batch_size=256,
+    )
+    assert trace.max_slope_certified() == pytest.approx(3.0, rel=1e-9)

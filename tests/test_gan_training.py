@@ -228,11 +228,13 @@ def crashing_sampler(monkeypatch, after_calls: int, *, value=None, batch: int = 
 @pytest.mark.parametrize("model, extra", [("gan", {}), ("wgan", {"critic_method": "gp"}),
                                           ("wgan", {"critic_method": "sn"}),
                                           ("wgan", {"critic_method": "ctransform"}),
-                                          ("aae", {})])
+                                          ("wgan", {"critic_method": "gp", "batch_w1_every": 3}),
+                                          ("aae", {}), ("aae", {"batch_w1_every": 7})])
 def test_resume_after_a_crash_is_bitwise_equal(tmp_path, monkeypatch, model, extra):
     # Uninterrupted 40 steps vs. a run killed during step 30 and resumed from its step-20
     # checkpoint: weights, optimiser moments, the generator state (data, noise, GP mixing
-    # weights) and the history are restored, so every bit must agree on the CPU.
+    # weights) and the history (with the batches' W1 where logged) are restored, so every bit
+    # must agree on the CPU.
     train = TRAINERS[model]
     full = train(tiny(model, steps=40, checkpoint_every=20, checkpoint_dir=tmp_path / "a", **extra))
     cfg = tiny(model, steps=40, checkpoint_every=20, checkpoint_dir=tmp_path / "b", **extra)

@@ -31,6 +31,7 @@ import torch
 from torch import nn
 
 from divgan._validation import as_points
+from divgan.gan import metrics
 from divgan.gan._runtime import configure_threads, exact_w1, resolve_device
 from divgan.gan.checkpoint import (
     CHECKPOINT_NAME,
@@ -44,10 +45,13 @@ from divgan.gan.checkpoint import (
 )
 from divgan.gan.data import DataSampler, array_sampler, make_sampler, sample_latent
 
-__all__ = ["RunSetup", "TrainResult", "TrainingLoop", "build_models", "check_finite", "eval_generated",
-           "finite_samples", "prepare_run"]
+__all__ = ["BATCH_SLICED_PROJECTIONS", "RunSetup", "TrainResult", "TrainingLoop", "batch_w1",
+           "build_models", "check_finite", "eval_generated", "finite_samples", "prepare_run"]
 
 Evaluate = Callable[[torch.Generator, int], dict[str, float]]
+
+#: Directions of the sliced W1 logged between d-dimensional batches (d > 1).
+BATCH_SLICED_PROJECTIONS = 128
 
 
 @dataclass(frozen=True)
@@ -128,7 +132,10 @@ class TrainResult:
         steps: ``step`` and that step's losses (python floats); every ``eval_every`` steps and
         at the last step also the exact evaluation: ``w1_exact`` (GAN/WGAN: exact W1 between
         ``eval_samples`` generated and as many real samples) or ``w1_codes_prior`` and
-        ``recon_mse`` (AAE: exact W1 between codes and prior samples; held-out reconstruction).
+        ``recon_mse`` (AAE: exact W1 between codes and prior samples; held-out reconstruction);
+        every ``batch_w1_every`` steps (when set) the distance between the step's two training
+        batches (see :func:`batch_w1`): ``w1_batch`` (1-D, exact) or ``sw1_batch`` (d > 1,
+        sliced), for the AAE ``w1_batch_codes_prior`` / ``sw1_batch_codes_prior``.
     checkpoint_path : pathlib.Path or None
     steps_done : int
     device : str
@@ -213,20 +220,35 @@ class TrainingLoop:
         """The loss as a float; NaN/inf raises :class:`TrainingDivergedError` before the update."""
         return check_finite(step, name, loss, self.last_good)
 
+    def _eval_seed(self, step: int) -> int:
+        """The seed of step ``step``'s evaluation draws, apart from the training stream."""
+        return (self.cfg.seed * 1_000_003 + step) % 2**63
+
     def _evaluate(self, step: int) -> dict[str, float]:
-        g_eval = torch.Generator().manual_seed((self.cfg.seed * 1_000_003 + step) % 2**63)
+        g_eval = torch.Generator().manual_seed(self._eval_seed(step))
         try:
             with torch.no_grad():
                 return self.evaluate(g_eval, step)
         except TrainingDivergedError as exc:  # name the last good checkpoint
             raise TrainingDivergedError(exc.step, exc.loss, exc.value, self.last_good) from None
 
-    def end_step(self, step: int, losses: dict[str, float]) -> None:
-        """History row, exact evaluation, checkpoint and progress bar for a finished step."""
+    def end_step(self, step: int, losses: dict[str, float],
+                 batches: tuple[torch.Tensor, torch.Tensor]) -> None:
+        """History row, evaluations, checkpoint and progress bar for a finished step.
+
+        ``batches`` are the step's ``(real, generated)`` training batches, measured by
+        :func:`batch_w1` every ``batch_w1_every`` steps (only then is anything computed)."""
         cfg = self.cfg
         last = step == cfg.steps
-        if step % cfg.log_every == 0 or step % cfg.eval_every == 0 or last:
+        batch_due = cfg.batch_w1_every is not None and step % cfg.batch_w1_every == 0
+        if step % cfg.log_every == 0 or step % cfg.eval_every == 0 or last or batch_due:
             row: dict = {"step": step, **losses}
+            if batch_due:
+                real, generated = batches
+                name = ("w1" if real.shape[1] == 1 else "sw1") + (
+                    "_batch_codes_prior" if self.setup.model == "aae" else "_batch")
+                value = batch_w1(real, generated, seed=self._eval_seed(step))
+                row[name] = check_finite(step, name, value, self.last_good)
             if step % cfg.eval_every == 0 or last:
                 row.update(self._evaluate(step))
             self.history.append(row)
@@ -255,6 +277,31 @@ class TrainingLoop:
         if bad is not None:
             raise TrainingDivergedError(step, bad[0], bad[1], self.last_good)
         self.last_good = atomic_save(ckpt, self.ckpt_path)
+
+
+def batch_w1(real: torch.Tensor, generated: torch.Tensor, *, seed: int) -> torch.Tensor:
+    r"""The W1 between two training batches ``(n, d)``, on their device, as a 0-dim float64 tensor.
+
+    1-D (d = 1): the exact :math:`W_1` of the two empirical laws,
+    :func:`divgan.gan.metrics.wasserstein_1d` (the sorted formula). d > 1: torch has no exact
+    N-D optimal transport, so the sliced :math:`SW_1` over :data:`BATCH_SLICED_PROJECTIONS`
+    directions drawn from ``seed`` (:func:`divgan.gan.metrics.sliced_wasserstein`; it is
+    :math:`\le W_1`). The batches are widened to float64 on the device first (exact), so
+    the value is that of the float32 samples the networks saw, to float64 rounding. Nothing
+    is copied to the host but the metric's finiteness flags; the caller reads the float.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from divgan.gan._loop import batch_w1
+    >>> batch_w1(torch.tensor([[0.0], [1.0]]), torch.tensor([[3.0], [2.0]]), seed=0).item()
+    2.0
+    """
+    real, generated = real.detach().double(), generated.detach().double()
+    if real.shape[1] == 1:
+        return metrics.wasserstein_1d(real[:, 0], generated[:, 0])
+    return metrics.sliced_wasserstein(real, generated, n_projections=BATCH_SLICED_PROJECTIONS,
+                                      generator=seed)
 
 
 def eval_generated(setup: RunSetup, net: nn.Module) -> Evaluate:

@@ -1,9 +1,9 @@
 r"""Training loops: :func:`train_gan`, :func:`train_wgan`, :func:`train_aae`, one readable loop each.
 
 Every block in a loop is headed by the objective it optimises. The shared plumbing (device,
-threads, seeds, data stream, NaN checks, history, exact-W1 evaluation, checkpoints, progress
-bar) lives in :mod:`divgan.gan._loop`, and what differs between WGAN critic methods in
-:mod:`divgan.gan.critics`, so each loop reads like the lecture:
+threads, seeds, data stream, NaN checks, history, exact-W1 evaluation, the batches' W1 on
+the device, checkpoints, progress bar) lives in :mod:`divgan.gan._loop`, and what differs
+between WGAN critic methods in :mod:`divgan.gan.critics`, so each loop reads like the lecture:
 
 * GAN (L3, L4, L19): D learns on real samples, then on fakes; G learns through D's gradient.
 * WGAN (L15-L18): the critic maximises the Kantorovich-Rubinstein dual under a Lipschitz
@@ -132,11 +132,24 @@ class TrainConfig:
     """Steps between exact-W1 evaluations (added to that step's history row)."""
     eval_samples: int = 1000
     """Points per side in each exact-W1 evaluation."""
+    batch_w1_every: int | None = None
+    """Steps between logs of the distance between the step's own training batches (None: never).
+    The batches are the real and the generated batch (``batch_size`` each) of the step's last
+    discriminator/critic update, the ones its ``loss_d`` / ``w_dual`` is computed on; for the AAE
+    the prior batch and the codes of phase 2. Computed on the training device by
+    :mod:`divgan.gan.metrics` in float64, only the float comes to the host; nothing is drawn
+    from the run's random stream, so training is the same with or without it. Column
+    ``w1_batch`` (1-D data: the exact W1, :func:`divgan.gan.metrics.wasserstein_1d`) or
+    ``sw1_batch`` (d > 1: torch has no exact N-D transport, so the sliced W1 over 128
+    directions, :func:`divgan.gan.metrics.sliced_wasserstein`); AAE ``w1_batch_codes_prior``
+    / ``sw1_batch_codes_prior``. Logged at multiples of the value only."""
 
     def __post_init__(self) -> None:
         for name in ("steps", "batch_size", "n_critic", "latent_dim", "checkpoint_every",
                      "log_every", "eval_every", "eval_samples"):
             check_positive_int(getattr(self, name), name)
+        if self.batch_w1_every is not None:
+            check_positive_int(self.batch_w1_every, "batch_w1_every")
         object.__setattr__(self, "seed", seed_to_int(self.seed))
         for name in ("lr_g", "lr_d"):
             check_real(getattr(self, name), name, positive=True)
@@ -229,7 +242,9 @@ def train_gan(config: TrainConfig | None = None, *, data=None, resume: bool = Fa
     down ``config.generator_loss`` (minimax :math:`\mathbb E \log(1 - D(G(z)))` or non-saturating
     :math:`-\mathbb E \log D(G(z))`), learning only through D's gradient. History columns:
     ``loss_d``, ``loss_g``, ``js_bound`` :math:`= \log 2 - \text{loss}_D / 2` (a lower bound on
-    JS at the optimal D, L7) and, every ``eval_every`` steps, ``w1_exact``.
+    JS at the optimal D, L7), every ``eval_every`` steps ``w1_exact`` and, every
+    ``batch_w1_every`` steps (when set), ``w1_batch``: the exact W1 between the real and the fake
+    batch of the last D update (``sw1_batch``, sliced, for d > 1).
 
     Parameters
     ----------
@@ -284,7 +299,8 @@ def train_gan(config: TrainConfig | None = None, *, data=None, resume: bool = Fa
         loss_g = generator_loss(D(G(run.latent())), cfg.generator_loss)
         lg = loop.check(step, "loss_g", loss_g)
         _descend(opt_g, loss_g)
-        loop.end_step(step, {"loss_d": ld, "loss_g": lg, "js_bound": _LOG2 - ld / 2})
+        loop.end_step(step, {"loss_d": ld, "loss_g": lg, "js_bound": _LOG2 - ld / 2},
+                      (x_real, x_fake))
     return loop.result()
 
 
@@ -305,7 +321,10 @@ def train_wgan(config: TrainConfig | None = None, *, data=None, resume: bool = F
     over the real batch. Then G takes one step down :math:`-\mathbb E f(G(z))`, a loss without
     logarithms (L18). History columns: ``loss_critic`` (with the penalty),
     ``w_dual`` (the critic's :math:`\mathbb E f(x_r) - \mathbb E f(x_g)` on the batch),
-    ``penalty`` (GP only), ``loss_g`` and ``w1_exact``.
+    ``penalty`` (GP only), ``loss_g``, ``w1_exact`` and, every ``batch_w1_every`` steps (when
+    set), ``w1_batch``: the exact W1 between the very batches ``w_dual`` was read on, so that
+    the critic's value and the distance it estimates are compared like with like (``sw1_batch``,
+    sliced, for d > 1).
 
     Parameters
     ----------
@@ -366,7 +385,7 @@ def train_wgan(config: TrainConfig | None = None, *, data=None, resume: bool = F
         losses = {"loss_critic": lc, "w_dual": float(w_dual), "loss_g": lg}
         if penalty is not None:
             losses["penalty"] = float(penalty.item())
-        loop.end_step(step, losses)
+        loop.end_step(step, losses, (x_real, x_fake))  # the batches w_dual was read on
     return loop.result()
 
 
@@ -384,8 +403,10 @@ def train_aae(config: TrainConfig | None = None, *, data=None, resume: bool = Fa
     Phase 2, regularisation (discriminator): D learns to tell prior samples (label 1) from codes
     (label 0) with binary cross-entropy. Phase 3, regularisation (generator): E, as the generator,
     takes a step to fool D (``config.generator_loss``). History columns: ``loss_recon``,
-    ``loss_d``, ``loss_g`` and, every ``eval_every`` steps, ``w1_codes_prior`` (exact W1
-    between ``eval_samples`` codes and as many prior samples) and ``recon_mse``.
+    ``loss_d``, ``loss_g``, every ``eval_every`` steps ``w1_codes_prior`` (exact W1
+    between ``eval_samples`` codes and as many prior samples) and ``recon_mse``, and every
+    ``batch_w1_every`` steps (when set) the distance between phase 2's prior batch and codes,
+    ``w1_batch_codes_prior`` (1-D codes) or ``sw1_batch_codes_prior`` (sliced, d > 1).
 
     Parameters
     ----------
@@ -431,7 +452,8 @@ def train_aae(config: TrainConfig | None = None, *, data=None, resume: bool = Fa
         _descend(opt_ae, loss_recon)
         # -- Phase 2, discriminator: maximise E_p(z) log D(z) + E_x log(1 - D(E(x))), the BCE
         #    with prior samples labelled 1 and codes labelled 0.
-        loss_d = discriminator_loss(D(run.latent()), D(E(x).detach()))
+        z_prior, codes = run.latent(), E(x).detach()
+        loss_d = discriminator_loss(D(z_prior), D(codes))
         ld = loop.check(step, "loss_d", loss_d)
         _descend(opt_d, loss_d)
         # -- Phase 3, encoder as generator: make D take codes for prior samples,
@@ -439,7 +461,7 @@ def train_aae(config: TrainConfig | None = None, *, data=None, resume: bool = Fa
         loss_g = generator_loss(D(E(x)), cfg.generator_loss)
         lg = loop.check(step, "loss_g", loss_g)
         _descend(opt_e, loss_g)
-        loop.end_step(step, {"loss_recon": lr_, "loss_d": ld, "loss_g": lg})
+        loop.end_step(step, {"loss_recon": lr_, "loss_d": ld, "loss_g": lg}, (z_prior, codes))
     return loop.result()
 
 
