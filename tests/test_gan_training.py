@@ -259,6 +259,18 @@ def test_resume_extends_a_finished_run(tmp_path):
     assert full.history == more.history
 
 
+def test_resume_may_switch_batch_w1_logging_on(tmp_path):
+    # batch_w1_every only logs (it draws nothing from the run's random stream), so it is a
+    # run-only field: 20 steps without it, resumed to 40 with it, has the weights of 40 straight.
+    full = train_wgan(tiny("wgan", steps=40, checkpoint_dir=tmp_path / "a"))
+    train_wgan(tiny("wgan", steps=20, checkpoint_dir=tmp_path / "b"))
+    more = train_wgan(tiny("wgan", steps=40, checkpoint_dir=tmp_path / "b", batch_w1_every=5),
+                      resume=True)
+    assert_same_weights(full, more)
+    steps, _ = more.column("w1_batch")
+    assert list(steps) == [25, 30, 35, 40]
+
+
 def test_checkpoint_writes_are_atomic(tmp_path, monkeypatch):
     cfg = tiny("gan", steps=20, checkpoint_every=10, checkpoint_dir=tmp_path)
     train_gan(cfg)

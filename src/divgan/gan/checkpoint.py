@@ -30,7 +30,8 @@ CHECKPOINT_NAME = "checkpoint.pt"
 _FORMAT = 1
 # TrainConfig fields that do not change a run's numbers: a resume may change them.
 RUN_ONLY_FIELDS = frozenset({"steps", "device", "num_threads", "progress", "checkpoint_dir",
-                             "checkpoint_every", "log_every", "eval_every", "eval_samples"})
+                             "checkpoint_every", "log_every", "eval_every", "eval_samples",
+                             "batch_w1_every"})
 
 
 class TrainingDivergedError(FloatingPointError):
