@@ -37,6 +37,8 @@ import divgan
 from divgan.gan import estimate_wasserstein
 from divgan.gan import metrics as M
 
+from _machine import cpu_model  # benchmarks/_machine.py (scripts run from benchmarks/)
+
 OUT = Path(__file__).resolve().parent / "RESULTS_GPU.md"
 START = time.perf_counter()
 ROWS: list[tuple] = []
@@ -218,14 +220,6 @@ def bench_critics(args, dev):
 
 
 # ----------------------------------------------------------------------------- main
-def _cpu_model():
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def main(argv=None):
@@ -271,7 +265,7 @@ def main(argv=None):
         f"{args.reps} synchronised calls on the device; the CPU baselines of the largest sizes "
         "run once. Speed-ups in brackets are CPU time / device time. Values are float64.", "",
         f"Device: {device_name}; torch {torch.__version__} (CUDA {torch.version.cuda}); "
-        f"CPU: {_cpu_model()}, {os.cpu_count()} cores, torch CPU threads {threads}; "
+        f"CPU: {cpu_model()}, {os.cpu_count()} cores, torch CPU threads {threads}; "
         f"numpy {np.__version__}; Python {platform.python_version()}.", "",
         "| case | device time | CPU paths | agreement |", "|---|---|---|---|",
     ]

@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import datetime
 import os
-import platform
 import statistics
 import tempfile
 import time
@@ -27,18 +26,12 @@ from pathlib import Path
 import divgan
 from divgan.sweep import parse_spec, run_sweep
 
+from _machine import cpu_model  # benchmarks/_machine.py (scripts run from benchmarks/)
+
 OUT = Path(__file__).resolve().parent / "RESULTS_SWEEP.md"
 TARGET = 1.8
 
 
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def _spin(_=None) -> float:
@@ -150,7 +143,7 @@ def main(argv=None) -> None:
         f"Written on {now:%Y-%m-%d %H:%M} UTC in {time.perf_counter() - started:.0f} s; "
         f"divgan {divgan.__version__}.",
         "",
-        f"- Machine: {_cpu_model()}, {os.cpu_count()} cores, **shared with other jobs while "
+        f"- Machine: {cpu_model()}, {os.cpu_count()} cores, **shared with other jobs while "
         f"measured** (load average {load0[0]:.1f} at the start, {load1[0]:.1f} at the end: "
         f"the two cores were not ours alone, so these numbers understate what 2 idle cores "
         f"give).",
