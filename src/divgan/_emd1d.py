@@ -2,8 +2,9 @@
 
 Every kernel takes sorted (where it says so), C-contiguous float64 arrays and
 checks nothing: the public wrappers in :mod:`divgan.wasserstein` validate once
-through :mod:`divgan._validation` and sort with NumPy (faster than Numba's sort;
-``benchmarks/RESULTS.md`` has the numbers). No ``fastmath``: results are exact up to
+through :mod:`divgan._validation` and sort outside the kernels (:mod:`divgan._sort`:
+NumPy's sort or a radix sort, whichever this machine runs faster; Numba's own sort is
+slower than either). No ``fastmath``: results are exact up to
 the rounding of each term, and sums are compensated (Knuth's TwoSum; in the
 equal-length case over plain sums of blocks of 256); the accuracy against a
 ``math.fsum`` reference is measured in ``benchmarks/bench_core.py``.
