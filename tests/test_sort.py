@@ -111,7 +111,8 @@ def test_sort_method_environment(monkeypatch):
     monkeypatch.setenv("DIVGAN_SORT", "numpy")
     assert _sort.sort_method(10**7) == "numpy"
     monkeypatch.setenv("DIVGAN_SORT", "fast")
-    with pytest.raises(ValueError, match="DIVGAN_SORT must be 'numpy', 'radix' or 'auto', got 'fast'"):
+    msg = "DIVGAN_SORT must be 'numpy', 'radix' or 'auto', got 'fast'"
+    with pytest.raises(ValueError, match=msg):
         _sort.sort_method(1000)
 
 

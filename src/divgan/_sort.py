@@ -199,7 +199,7 @@ def _radix_rows(X, OUT, buf, w):
 
 # --------------------------------------------------------------------------- wrappers
 _LOCAL = threading.local()
-_KEEP = 1 << 22  # scratch buffers up to this many values are kept for the next call
+_KEEP = 1 << 21  # scratch buffers up to this many values (16 MiB) are kept for the next call
 
 
 def _scratch(n: int) -> np.ndarray:
