@@ -125,16 +125,13 @@ def _fmt(t):
 
 # ----------------------------------------------------------------------------- cases
 def _forced(method, fn, *args):
-    """``fn(*args)`` with ``DIVGAN_SORT=method`` (the np.sort path or the radix path)."""
-    before = os.environ.get("DIVGAN_SORT")
-    os.environ["DIVGAN_SORT"] = method
+    """``fn(*args)`` with the sort forced to ``method`` (as DIVGAN_SORT=method would)."""
+    before = _sort._FORCED[0]
+    _sort._FORCED[0] = method
     try:
         return fn(*args)
     finally:
-        if before is None:
-            del os.environ["DIVGAN_SORT"]
-        else:
-            os.environ["DIVGAN_SORT"] = before
+        _sort._FORCED[0] = before
 
 
 def _sorts(*arrays):
@@ -145,8 +142,7 @@ def _sorts(*arrays):
 
 def sort_choice() -> str:
     """Which sort the 1-D distances use here, per size class (DIVGAN_SORT or measured)."""
-    forced = os.environ.get("DIVGAN_SORT", "auto")
-    return (f"DIVGAN_SORT={forced}: rows of 1e3 values -> {_sort.sort_method(1000)}, "
+    return (f"DIVGAN_SORT={_sort.forced_sort()}: rows of 1e3 values -> {_sort.sort_method(1000)}, "
             f"1e6 -> {_sort.sort_method(10**6)}, below {_sort._SMALL} -> "
             f"{_sort.sort_method(_sort._SMALL - 1)}")
 

@@ -89,9 +89,22 @@ def test_non_finite_found_by_both_sorts(bad, where):
     assert _sort.radix_sort(x[0]) is not None
 
 
+def _set_sort(monkeypatch, method):
+    """DIVGAN_SORT=method for what follows (the variable is read once per process:
+    read it again); monkeypatch restores the variable, _reread_after reads it again."""
+    monkeypatch.setenv("DIVGAN_SORT", method)
+    _sort.reread_environment()
+
+
+@pytest.fixture(autouse=True)
+def _reread_after():
+    yield
+    _sort.reread_environment()
+
+
 @pytest.fixture(params=["numpy", "radix"])
 def forced_sort(request, monkeypatch):
-    monkeypatch.setenv("DIVGAN_SORT", request.param)
+    _set_sort(monkeypatch, request.param)
     return request.param
 
 
@@ -106,19 +119,23 @@ def test_distance_refuses_non_finite_with_either_sort(forced_sort, bad):
 
 
 def test_sort_method_environment(monkeypatch):
-    monkeypatch.setenv("DIVGAN_SORT", "radix")
+    _set_sort(monkeypatch, "radix")
     assert _sort.sort_method(3) == "radix"
     monkeypatch.setenv("DIVGAN_SORT", "numpy")
+    assert _sort.sort_method(3) == "radix"  # read once, until read again
+    _sort.reread_environment()
     assert _sort.sort_method(10**7) == "numpy"
-    monkeypatch.setenv("DIVGAN_SORT", "fast")
+    _set_sort(monkeypatch, "fast")
     msg = "DIVGAN_SORT must be 'numpy', 'radix' or 'auto', got 'fast'"
     with pytest.raises(ValueError, match=msg):
         _sort.sort_method(1000)
+    with pytest.raises(ValueError, match=msg):  # the public functions say so too
+        wasserstein_1d([0.0, 1.0], [2.0])
 
 
 def test_auto_measures_once_per_size_class(monkeypatch):
     # small rows never measure; each larger size class is measured once and cached
-    monkeypatch.setenv("DIVGAN_SORT", "auto")
+    _set_sort(monkeypatch, "auto")
     monkeypatch.setattr(_sort, "_CHOICE", {})
     calls = []
 
@@ -139,7 +156,7 @@ def test_measure_returns_a_sort():
 
 # ----------------------------------------------------------------------------- bit-identity
 def _with_sort(monkeypatch, method, fn):
-    monkeypatch.setenv("DIVGAN_SORT", method)
+    _set_sort(monkeypatch, method)
     return np.asarray(fn(), dtype=np.float64)
 
 

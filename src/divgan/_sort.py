@@ -6,8 +6,9 @@ an AMD EPYC machine where it does not; rows of at most 256 values go through a s
 network everywhere and are fast. So the sort is chosen per process by measurement, not by
 a vendor string: the first time a row of at least ``_SMALL`` values is sorted, both sorts
 are timed on a fixed array of that size class and the faster is kept (:func:`sort_method`).
-The environment variable ``DIVGAN_SORT`` = ``numpy`` | ``radix`` | ``auto`` (default)
-forces one (``radix`` then sorts rows of any length; the tests use it).
+The environment variable ``DIVGAN_SORT`` = ``numpy`` | ``radix`` | ``auto`` (default),
+read once per process, forces one (``radix`` then sorts rows of any length; the tests
+use it).
 
 The radix sort works on keys: the float64 bits mapped to ``uint64`` so that unsigned
 order is numeric order (negatives: all bits flipped; others: the sign bit flipped). It
@@ -262,6 +263,27 @@ def _measure(shape: tuple) -> str:
     return "radix" if best["radix"] < best["numpy"] else "numpy"
 
 
+_FORCED = [None]  # DIVGAN_SORT as read on first use (None: not read yet)
+
+
+def forced_sort() -> str:
+    """``DIVGAN_SORT`` (``numpy``, ``radix`` or ``auto``), read once per process, on the
+    first call (a lookup in ``os.environ`` costs about a microsecond, too much per call);
+    :func:`reread_environment` reads it again."""
+    forced = _FORCED[0]
+    if forced is None:
+        forced = os.environ.get("DIVGAN_SORT", "auto")
+        if forced not in ("numpy", "radix", "auto"):
+            raise ValueError(f"DIVGAN_SORT must be 'numpy', 'radix' or 'auto', got {forced!r}")
+        _FORCED[0] = forced
+    return forced
+
+
+def reread_environment() -> None:
+    """Read ``DIVGAN_SORT`` again on the next sort (measurements already made are kept)."""
+    _FORCED[0] = None
+
+
 def sort_method(n: int) -> str:
     """The sort used for rows of ``n`` values: ``"numpy"`` or ``"radix"``.
 
@@ -269,18 +291,16 @@ def sort_method(n: int) -> str:
     use NumPy and longer ones the sort measured faster for their size class (rows below
     2**14 values, or longer), timed the first time the class is needed.
     """
-    forced = os.environ.get("DIVGAN_SORT", "auto")
-    if forced == "auto":
-        if n < _SMALL:
-            return "numpy"
-        cls = "rows" if n < _LONG else "long"
-        choice = _CHOICE.get(cls)
-        if choice is None:
-            choice = _CHOICE[cls] = _measure(_CLASSES[cls])
-        return choice
-    if forced in ("numpy", "radix"):
+    forced = _FORCED[0] or forced_sort()
+    if forced != "auto":
         return forced
-    raise ValueError(f"DIVGAN_SORT must be 'numpy', 'radix' or 'auto', got {forced!r}")
+    if n < _SMALL:
+        return "numpy"
+    cls = "rows" if n < _LONG else "long"
+    choice = _CHOICE.get(cls)
+    if choice is None:
+        choice = _CHOICE[cls] = _measure(_CLASSES[cls])
+    return choice
 
 
 def sort_last_axis(a: np.ndarray):
