@@ -89,10 +89,14 @@ def _wasserstein_1d(u_values, v_values, u_weights, v_weights, p, names=_NAMES_1D
     else:
         U = sorted_samples(u_values, names[0])
         V = sorted_samples(v_values, names[1])
-        lo, hi = min(U[..., 0].min(), V[..., 0].min()), max(U[..., -1].max(), V[..., -1].max())
+        if U.ndim == 1 and V.ndim == 1:  # floats: NumPy reductions cost microseconds each
+            lo, hi = min(U[0], V[0]), max(U[-1], V[-1])
+        else:
+            lo = min(U[..., 0].min(), V[..., 0].min())
+            hi = max(U[..., -1].max(), V[..., -1].max())
         batch_u, batch_v = U.shape[:-1], V.shape[:-1]
     n, m = U.shape[-1], V.shape[-1]
-    batch = broadcast_batch(
+    batch = () if batch_u == batch_v == () else broadcast_batch(
         batch_u, batch_v,
         f"the batch shapes of {names[0]} {batch_u} and {names[1]} {batch_v} do not broadcast",
     )
