@@ -139,19 +139,43 @@ def test_auto_measures_once_per_size_class(monkeypatch):
     monkeypatch.setattr(_sort, "_CHOICE", {})
     calls = []
 
-    def fake_measure(shape):
-        calls.append(shape)
+    def fake_measure(shape, kind="sort"):
+        calls.append((shape, kind))
         return "radix"
 
     monkeypatch.setattr(_sort, "_measure", fake_measure)
     assert _sort.sort_method(100) == "numpy"
     assert calls == []
     assert [_sort.sort_method(n) for n in (1000, 5000, 10**6, 10**5)] == ["radix"] * 4
-    assert calls == [_sort._CLASSES["rows"], _sort._CLASSES["long"]]
+    assert calls == [(_sort._CLASSES["rows"], "sort"), (_sort._CLASSES["long"], "sort")]
+    assert _sort.sort_method(2000, "argsort") == "radix"  # argsort: measured on its own
+    assert calls[-1] == (_sort._CLASSES["rows"], "argsort")
 
 
 def test_measure_returns_a_sort():
     assert _sort._measure((2, 600)) in ("numpy", "radix")
+    assert _sort._measure((2, 600), "argsort") in ("numpy", "radix")
+
+
+@pytest.mark.parametrize("name", list(_inputs()))
+def test_radix_argsort_is_stable_argsort(name):
+    # ties keep their input order, so the permutation is np.argsort's stable one exactly
+    # (no zeros of both signs here: those are ordered -0.0 first by the radix)
+    x = _inputs()[name]
+    rows = np.ascontiguousarray(np.stack([x, x[::-1]]))
+    np.testing.assert_array_equal(_sort.radix_argsort(rows),
+                                  np.argsort(rows, axis=-1, kind="stable"))
+
+
+def test_radix_argsort_signed_zeros_and_non_finite():
+    rng = np.random.default_rng(RNG_SEED)
+    rows = rng.choice([-0.0, 0.0, 1.0, -TINY], (2, 3000))
+    order = _sort.radix_argsort(rows)
+    np.testing.assert_array_equal(np.take_along_axis(rows, order, -1), np.sort(rows, axis=-1))
+    for r in order:  # a permutation of each row
+        np.testing.assert_array_equal(np.sort(r), np.arange(3000))
+    rows[1, 2999] = np.nan
+    assert _sort.radix_argsort(rows) is None and _sort.numpy_argsort(rows) is None
 
 
 # ----------------------------------------------------------------------------- bit-identity
@@ -229,10 +253,38 @@ def test_batched_input_bit_identical(monkeypatch):
 
 
 def test_shifts_and_sliced_bit_identical(monkeypatch):
-    # both sort their samples through divgan._sort
+    # both sort (or argsort, with weights) their samples through divgan._sort
     rng = np.random.default_rng(RNG_SEED)
     u = rng.choice([-0.0, 0.0, 1.0], 3000)
     v = rng.standard_normal(2000)
     _same_bits_both_sorts(monkeypatch, lambda: wasserstein_1d_shifts(u, v, [-1.0, 0.0, 2.5]))
     x, y = rng.standard_normal((1500, 3)), rng.standard_normal((1200, 3)) + 0.2
     _same_bits_both_sorts(monkeypatch, lambda: sliced_wasserstein(x, y, n_projections=8, seed=3))
+    a = rng.random(1500)
+    _same_bits_both_sorts(monkeypatch,
+                          lambda: sliced_wasserstein(x, y, a, None, n_projections=8, seed=3))
+
+
+@pytest.mark.parametrize("p", [1, 2, np.inf])
+def test_weighted_ties_and_signed_zeros_bit_identical(monkeypatch, p):
+    # ties with different weights: the sorts leave them in different orders, and the
+    # kernel adds the weights of a run of equal values in ascending order, so the levels
+    # agree to the bit; value checked against scipy (CDF differences, rounding ~n eps)
+    rng = np.random.default_rng(RNG_SEED)
+    u = rng.choice([-0.0, 0.0, 1.0, 2.5], 3000)
+    v = np.round(rng.standard_normal(2500), 1) + rng.choice([0.0, -0.0], 2500)
+    wu, wv = rng.random(3000), rng.random(2500)
+    got = _same_bits_both_sorts(monkeypatch, lambda: wasserstein_1d(u, v, wu, wv, p=p))
+    if p == 1:
+        assert got == pytest.approx(st.wasserstein_distance(u, v, wu, wv), rel=1e-12)
+
+
+def test_weighted_batched_bit_identical(monkeypatch):
+    # batched weighted rows through either argsort: each row equals its unbatched call
+    rng = np.random.default_rng(RNG_SEED)
+    U = np.round(rng.standard_normal((4, 700)), 1)
+    W = rng.random((4, 700))
+    v = rng.standard_normal(600)
+    got = _same_bits_both_sorts(monkeypatch, lambda: wasserstein_1d(U, v, W, None, p=2))
+    for i in range(4):
+        assert _bits(got[i]) == _bits(wasserstein_1d(U[i], v, W[i], None, p=2))

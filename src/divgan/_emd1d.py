@@ -148,15 +148,29 @@ def power_sorted(u, v, p, shift, inv):
 def gather_levels(x, w, order, xs, levels):
     """Sorted values ``xs = x[order]`` and normalised cumulative weights ``levels``.
 
-    The last level is ``total / total == 1.0`` exactly (same running sum).
+    Within a run of equal values the weights are added in ascending order, so the
+    levels (and the distance, to the bit) do not depend on the order in which the sort
+    left ties (NumPy's and the radix sort differ there). The last level is
+    ``total / total == 1.0`` exactly (same running sum).
     """
-    c = 0.0
-    for k in range(order.shape[0]):
+    n = order.shape[0]
+    for k in range(n):
         o = order[k]
         xs[k] = x[o]
-        c += w[o]
+        levels[k] = w[o]
+    k = 0
+    while k < n:
+        j = k + 1
+        while j < n and xs[j] == xs[k]:
+            j += 1
+        if j - k > 1:
+            levels[k:j].sort()
+        k = j
+    c = 0.0
+    for k in range(n):
+        c += levels[k]
         levels[k] = c
-    for k in range(order.shape[0]):
+    for k in range(n):
         levels[k] = levels[k] / c
 
 

@@ -9,9 +9,8 @@ import math
 import numpy as np
 
 from divgan import _emd1d as _k
-from divgan._sort import sort_last_axis, sorted_samples
+from divgan._sort import argsort_rows, argsorted_samples, sort_last_axis, sorted_samples
 from divgan._validation import (
-    as_argsorted_samples,
     as_points,
     as_weights,
     broadcast_batch,
@@ -83,8 +82,8 @@ def _wasserstein_1d(u_values, v_values, u_weights, v_weights, p, names=_NAMES_1D
     result multiplied back."""
     weighted = u_weights is not None or v_weights is not None
     if weighted:
-        U, OU, batch_u = as_argsorted_samples(u_values, names[0])
-        V, OV, batch_v = as_argsorted_samples(v_values, names[1])
+        U, OU, batch_u = argsorted_samples(u_values, names[0])
+        V, OV, batch_v = argsorted_samples(v_values, names[1])
         lo, hi = min(U.min(), V.min()), max(U.max(), V.max())
     else:
         U = sorted_samples(u_values, names[0])
@@ -211,7 +210,7 @@ def _sliced(xs, ys, wa, wb, p, theta):
         wa = np.ones((1, xs.shape[0])) if wa is None else np.ascontiguousarray(wa)[None, :]
         wb = np.ones((1, ys.shape[0])) if wb is None else np.ascontiguousarray(wb)[None, :]
         zero = np.zeros(L, dtype=np.int64)
-        _k.wp_batch_weighted(px, wa, np.argsort(px, axis=1), py, wb, np.argsort(py, axis=1),
+        _k.wp_batch_weighted(px, wa, argsort_rows(px), py, wb, argsort_rows(py),
                              idx, zero, idx, zero, p, out)
     top = float(out.max())
     if p == math.inf or top == 0.0:

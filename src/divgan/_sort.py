@@ -198,17 +198,161 @@ def _radix_rows(X, OUT, buf, w):
     return True
 
 
+# --------------------------------------------------------------------------- argsort
+@njit(inline="always")
+def _scatter_pairs(src, isrc, dst, idst, offs, shift, mask, raw_in):
+    """:func:`_scatter` moving an index with each key (``raw_in``: the index is ``i``)."""
+    for i in range(src.shape[0]):
+        k = src[i]
+        if raw_in:
+            k = _key(k)
+        d = (k >> shift) & mask
+        pos = offs[d]
+        offs[d] = pos + 1
+        dst[pos] = k
+        idst[pos] = i if raw_in else isrc[i]
+
+
+@njit(**_OPTS)
+def _insertion_pairs(a, ia, lo, hi):
+    for i in range(lo + 1, hi):
+        k = a[i]
+        t = ia[i]
+        j = i - 1
+        while j >= lo and a[j] > k:
+            a[j + 1] = a[j]
+            ia[j + 1] = ia[j]
+            j -= 1
+        a[j + 1] = k
+        ia[j + 1] = t
+
+
+@njit(**_OPTS)
+def _lsd_low_pairs(a, ia, tmp, itmp, nbits):
+    """:func:`_lsd_low` moving the indices ``ia`` along (scratch ``itmp``)."""
+    n = a.shape[0]
+    nd = (nbits + 7) // 8
+    cnt = np.zeros((nd, 256), np.int64)
+    offs = np.empty(256, np.int64)
+    for i in range(n):
+        k = a[i]
+        for d in range(nd):
+            cnt[d, (k >> np.uint64(8 * d)) & _M8] += 1
+    k0 = a[0]
+    passes = 0
+    for d in range(nd):
+        if cnt[d, (k0 >> np.uint64(8 * d)) & _M8] == n:
+            continue
+        c = 0
+        for b in range(256):
+            offs[b] = c
+            c += cnt[d, b]
+        if passes % 2 == 0:
+            _scatter_pairs(a, ia, tmp, itmp, offs, np.uint64(8 * d), _M8, False)
+        else:
+            _scatter_pairs(tmp, itmp, a, ia, offs, np.uint64(8 * d), _M8, False)
+        passes += 1
+    if passes % 2 == 1:
+        a[:] = tmp
+        ia[:] = itmp
+
+
+@njit(**_OPTS)
+def _radix_arg_row(x, order, keys, kbuf, ibuf, w, cnt, offs):
+    """:func:`_radix_row` returning the permutation ``order`` (stable: ties keep their
+    input order); ``keys``, ``kbuf``, ``ibuf`` are scratch of the row's length."""
+    n = x.shape[0]
+    k0 = _key(x[0])
+    diff = _ZERO
+    nonfinite = 0
+    for i in range(n):
+        b = x[i]
+        nonfinite += (b & _EXP) == _EXP
+        diff |= _key(b) ^ k0
+    if nonfinite:
+        return False
+    if diff == _ZERO:
+        for i in range(n):
+            order[i] = i
+        return True
+    hi = 63
+    while (diff >> np.uint64(hi)) == _ZERO:
+        hi -= 1
+    s0 = max(0, hi + 1 - 3 * w)
+    nb = 1 << w
+    mask = np.uint64(nb - 1)
+    sh0 = np.uint64(s0)
+    sh1 = np.uint64(s0 + w)
+    sh2 = np.uint64(s0 + 2 * w)
+    cnt[:, :nb] = 0
+    c0 = cnt[0]
+    c1 = cnt[1]
+    c2 = cnt[2]
+    for i in range(n):
+        k = _key(x[i])
+        c0[(k >> sh0) & mask] += 1
+        c1[(k >> sh1) & mask] += 1
+        c2[(k >> sh2) & mask] += 1
+    todo = np.empty(3, np.int64)
+    passes = 0
+    for d in range(3):
+        if cnt[d, (k0 >> np.uint64(s0 + d * w)) & mask] != n:
+            todo[passes] = d
+            passes += 1
+    for j in range(passes):
+        d = todo[j]
+        c = 0
+        for b in range(nb):
+            offs[b] = c
+            c += cnt[d, b]
+        shift = np.uint64(s0 + d * w)
+        last_in_out = (passes - 1 - j) % 2 == 0  # the last pass writes keys, order
+        if j == 0:
+            if last_in_out:
+                _scatter_pairs(x, order, keys, order, offs, shift, mask, True)
+            else:
+                _scatter_pairs(x, order, kbuf, ibuf, offs, shift, mask, True)
+        elif last_in_out:
+            _scatter_pairs(kbuf, ibuf, keys, order, offs, shift, mask, False)
+        else:
+            _scatter_pairs(keys, order, kbuf, ibuf, offs, shift, mask, False)
+    if s0 > 0:
+        i = 0
+        while i < n:
+            top = keys[i] >> sh0
+            j = i + 1
+            while j < n and (keys[j] >> sh0) == top:
+                j += 1
+            if j - i > _RUN:
+                _lsd_low_pairs(keys[i:j], order[i:j], kbuf[i:j], ibuf[i:j], s0)
+            elif j - i > 1:
+                _insertion_pairs(keys, order, i, j)
+            i = j
+    return True
+
+
+@njit(**_OPTS)
+def _radix_arg_rows(X, ORDER, keys, kbuf, ibuf, w):
+    """:func:`_radix_arg_row` on every row of ``X`` into the int64 rows of ``ORDER``."""
+    cnt = np.empty((3, 1 << w), np.int64)
+    offs = np.empty(1 << w, np.int64)
+    for r in range(X.shape[0]):
+        if not _radix_arg_row(X[r], ORDER[r], keys, kbuf, ibuf, w, cnt, offs):
+            return False
+    return True
+
+
 # --------------------------------------------------------------------------- wrappers
 _LOCAL = threading.local()
 _KEEP = 1 << 21  # scratch buffers up to this many values (16 MiB) are kept for the next call
 
 
-def _scratch(n: int) -> np.ndarray:
-    buf = getattr(_LOCAL, "buf", None)
+def _scratch(n: int, name: str = "buf", dtype=np.uint64) -> np.ndarray:
+    buf = getattr(_LOCAL, name, None)
     if buf is None or buf.shape[0] < n:
-        buf = np.empty(n, np.uint64)
+        buf = np.empty(n, dtype)
         if n <= _KEEP:
-            _LOCAL.buf = buf
+            setattr(_LOCAL, name, buf)
     return buf[:n]
 
 
@@ -235,6 +379,30 @@ def radix_sort(a: np.ndarray):
     return out.reshape(a.shape)
 
 
+def radix_argsort(rows: np.ndarray):
+    """Stable radix argsort of each row of the C-contiguous float64 ``(r, n)`` array
+    ``rows`` (int64), or None if a value is NaN or infinite.
+
+    >>> radix_argsort(np.array([[2.5, -1.0, 2.5, 0.0]])).tolist()
+    [[1, 3, 0, 2]]
+    """
+    n = rows.shape[-1]
+    order = np.empty(rows.shape, np.int64)
+    if not _radix_arg_rows(rows.view(np.uint64), order, _scratch(n, "keys"), _scratch(n),
+                           _scratch(n, "index", np.int64), _digit_bits(n)):
+        return None
+    return order
+
+
+def numpy_argsort(rows: np.ndarray):
+    """``np.argsort`` of each row, or None if a value is NaN or infinite (read off the
+    values at the ends of the order)."""
+    order = np.argsort(rows, axis=-1)
+    lo = np.take_along_axis(rows, order[:, :1], axis=-1)
+    hi = np.take_along_axis(rows, order[:, -1:], axis=-1)
+    return order if np.isfinite(lo).all() and np.isfinite(hi).all() else None
+
+
 def numpy_sort(a: np.ndarray):
     """``np.sort`` along the last axis, or None if a value is NaN or infinite (read off
     the sorted ends: NaN sorts last, -inf first)."""
@@ -246,17 +414,23 @@ def numpy_sort(a: np.ndarray):
     return None
 
 
-_CHOICE: dict = {}  # size class -> "numpy" | "radix", measured once per process
+_CHOICE: dict = {}  # (kind, size class) -> "numpy" | "radix", measured once per process
 _CLASSES = {"rows": (32, 1024), "long": (1 << 17,)}
 
 
-def _measure(shape: tuple) -> str:
-    """Time both sorts on a fixed normal sample of ``shape`` (warm, alternated, best of 3)."""
+def _measure(shape: tuple, kind: str = "sort") -> str:
+    """Time both sorts (``kind`` "sort" or "argsort") on a fixed normal sample of
+    ``shape`` (warm, alternated, best of 3)."""
     x = np.random.default_rng(0).standard_normal(shape)
-    radix_sort(x[..., :8])  # compile, or load Numba's cache
+    if kind == "argsort":
+        x = x.reshape(-1, shape[-1])
+        cands = (("numpy", numpy_argsort), ("radix", radix_argsort))
+    else:
+        cands = (("numpy", numpy_sort), ("radix", radix_sort))
+    cands[1][1](np.ascontiguousarray(x[..., :8]))  # compile, or load Numba's cache
     best = {"numpy": np.inf, "radix": np.inf}
     for _ in range(3):
-        for name, fn in (("numpy", numpy_sort), ("radix", radix_sort)):
+        for name, fn in cands:
             t0 = time.perf_counter()
             fn(x)
             best[name] = min(best[name], time.perf_counter() - t0)
@@ -284,8 +458,9 @@ def reread_environment() -> None:
     _FORCED[0] = None
 
 
-def sort_method(n: int) -> str:
-    """The sort used for rows of ``n`` values: ``"numpy"`` or ``"radix"``.
+def sort_method(n: int, kind: str = "sort") -> str:
+    """The sort (``kind`` "sort") or argsort (``kind`` "argsort") used for rows of ``n``
+    values: ``"numpy"`` or ``"radix"``.
 
     ``DIVGAN_SORT`` forces one; under ``auto`` (or unset) rows shorter than 512 values
     use NumPy and longer ones the sort measured faster for their size class (rows below
@@ -296,10 +471,10 @@ def sort_method(n: int) -> str:
         return forced
     if n < _SMALL:
         return "numpy"
-    cls = "rows" if n < _LONG else "long"
-    choice = _CHOICE.get(cls)
+    key = (kind, "rows" if n < _LONG else "long")
+    choice = _CHOICE.get(key)
     if choice is None:
-        choice = _CHOICE[cls] = _measure(_CLASSES[cls])
+        choice = _CHOICE[key] = _measure(_CLASSES[key[1]], kind)
     return choice
 
 
@@ -319,3 +494,23 @@ def sorted_samples(x, name: str) -> np.ndarray:
     if s is None:
         as_samples(arr, name)  # raises with the index of the bad value
     return s
+
+
+def argsort_rows(rows: np.ndarray):
+    """Argsort of each row of the C-contiguous float64 ``(r, n)`` array ``rows`` with the
+    chosen sort, or None if a value is NaN or infinite."""
+    if sort_method(rows.shape[-1], "argsort") == "radix":
+        return radix_argsort(rows)
+    return numpy_argsort(rows)
+
+
+def argsorted_samples(x, name: str) -> tuple:
+    """Samples validated as :func:`divgan._validation.as_samples` does, as ``(rows, order,
+    batch)``: the C-contiguous ``(r, n)`` rows, the argsort of each (chosen sort) and the
+    batch shape (the leading axes); non-finite values raise its ``ValueError``."""
+    arr = as_samples(x, name, check_finite=False)
+    rows = np.ascontiguousarray(arr).reshape(-1, arr.shape[-1])
+    order = argsort_rows(rows)
+    if order is None:
+        as_samples(arr, name)  # raises with the index of the bad value
+    return rows, order, arr.shape[:-1]
