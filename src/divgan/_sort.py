@@ -72,6 +72,15 @@ def _scatter(src, dst, offs, shift, mask, raw_in):
         dst[pos] = k
 
 
+@njit(inline="always")
+def _offsets(cnt, d, offs, nb):
+    """Exclusive prefix sums of the counts of digit ``d``: where each bucket starts."""
+    c = 0
+    for b in range(nb):
+        offs[b] = c
+        c += cnt[d, b]
+
+
 @njit(**_OPTS)
 def _insertion(a, lo, hi):
     for i in range(lo + 1, hi):
@@ -100,10 +109,7 @@ def _lsd_low(a, tmp, nbits):
     for d in range(nd):
         if cnt[d, (k0 >> np.uint64(8 * d)) & _M8] == n:
             continue
-        c = 0
-        for b in range(256):
-            offs[b] = c
-            c += cnt[d, b]
+        _offsets(cnt, d, offs, 256)
         if passes % 2 == 0:
             _scatter(a, tmp, offs, np.uint64(8 * d), _M8, False)
         else:
@@ -113,11 +119,11 @@ def _lsd_low(a, tmp, nbits):
         a[:] = tmp
 
 
-@njit(**_OPTS)
-def _radix_row(x, out, buf, w, cnt, offs):
-    """Sort the float64 bits ``x`` into ``out`` (see the module docstring); ``buf`` is
-    scratch of the same length, ``cnt`` (3, 2**w) and ``offs`` (2**w,) counters.
-    Returns False, having moved nothing, if a value is NaN or infinite."""
+@njit(inline="always")
+def _plan(x, w, cnt, todo):
+    """First passes over the float64 bits ``x``: returns ``(s0, passes)``, the lowest
+    sorted bit and the number of digits to sort (their indices in ``todo``, counts in
+    ``cnt``), or ``passes`` -1 if a value is NaN or infinite, 0 if all are equal."""
     n = x.shape[0]
     k0 = _key(x[0])
     diff = _ZERO
@@ -127,20 +133,18 @@ def _radix_row(x, out, buf, w, cnt, offs):
         nonfinite += (b & _EXP) == _EXP
         diff |= _key(b) ^ k0
     if nonfinite:
-        return False
+        return 0, -1
     if diff == _ZERO:
-        out[:] = x
-        return True
+        return 0, 0
     hi = 63
     while (diff >> np.uint64(hi)) == _ZERO:
         hi -= 1
     s0 = max(0, hi + 1 - 3 * w)  # the three digits end at the highest differing bit
-    nb = 1 << w
-    mask = np.uint64(nb - 1)
+    mask = np.uint64((1 << w) - 1)
     sh0 = np.uint64(s0)
     sh1 = np.uint64(s0 + w)
     sh2 = np.uint64(s0 + 2 * w)
-    cnt[:, :nb] = 0
+    cnt[:, : 1 << w] = 0
     c0 = cnt[0]
     c1 = cnt[1]
     c2 = cnt[2]
@@ -149,19 +153,32 @@ def _radix_row(x, out, buf, w, cnt, offs):
         c0[(k >> sh0) & mask] += 1
         c1[(k >> sh1) & mask] += 1
         c2[(k >> sh2) & mask] += 1
-    todo = np.empty(3, np.int64)
-    passes = 0
+    passes = 0  # >= 1: the top digit holds the highest differing bit
     for d in range(3):
         if cnt[d, (k0 >> np.uint64(s0 + d * w)) & mask] != n:
             todo[passes] = d
             passes += 1
-    # passes >= 1: the top digit holds the highest differing bit
+    return s0, passes
+
+
+@njit(**_OPTS)
+def _radix_row(x, out, buf, w, cnt, offs, todo):
+    """Sort the float64 bits ``x`` into ``out`` (see the module docstring); ``buf`` is
+    scratch of the same length, ``cnt`` (3, 2**w), ``offs`` (2**w,) and ``todo`` (3,)
+    counters. Returns False, having moved nothing, if a value is NaN or infinite."""
+    n = x.shape[0]
+    s0, passes = _plan(x, w, cnt, todo)
+    if passes < 0:
+        return False
+    if passes == 0:
+        out[:] = x
+        return True
+    nb = 1 << w
+    mask = np.uint64(nb - 1)
+    sh0 = np.uint64(s0)
     for j in range(passes):
         d = todo[j]
-        c = 0
-        for b in range(nb):
-            offs[b] = c
-            c += cnt[d, b]
+        _offsets(cnt, d, offs, nb)
         shift = np.uint64(s0 + d * w)
         last_in_out = (passes - 1 - j) % 2 == 0  # the last pass writes into out
         if j == 0:
@@ -192,8 +209,9 @@ def _radix_rows(X, OUT, buf, w):
     """:func:`_radix_row` on every row of ``X`` (C-contiguous uint64 views of float64)."""
     cnt = np.empty((3, 1 << w), np.int64)
     offs = np.empty(1 << w, np.int64)
+    todo = np.empty(3, np.int64)
     for r in range(X.shape[0]):
-        if not _radix_row(X[r], OUT[r], buf, w, cnt, offs):
+        if not _radix_row(X[r], OUT[r], buf, w, cnt, offs, todo):
             return False
     return True
 
@@ -243,10 +261,7 @@ def _lsd_low_pairs(a, ia, tmp, itmp, nbits):
     for d in range(nd):
         if cnt[d, (k0 >> np.uint64(8 * d)) & _M8] == n:
             continue
-        c = 0
-        for b in range(256):
-            offs[b] = c
-            c += cnt[d, b]
+        _offsets(cnt, d, offs, 256)
         if passes % 2 == 0:
             _scatter_pairs(a, ia, tmp, itmp, offs, np.uint64(8 * d), _M8, False)
         else:
@@ -258,53 +273,22 @@ def _lsd_low_pairs(a, ia, tmp, itmp, nbits):
 
 
 @njit(**_OPTS)
-def _radix_arg_row(x, order, keys, kbuf, ibuf, w, cnt, offs):
+def _radix_arg_row(x, order, keys, kbuf, ibuf, w, cnt, offs, todo):
     """:func:`_radix_row` returning the permutation ``order`` (stable: ties keep their
     input order); ``keys``, ``kbuf``, ``ibuf`` are scratch of the row's length."""
     n = x.shape[0]
-    k0 = _key(x[0])
-    diff = _ZERO
-    nonfinite = 0
-    for i in range(n):
-        b = x[i]
-        nonfinite += (b & _EXP) == _EXP
-        diff |= _key(b) ^ k0
-    if nonfinite:
+    s0, passes = _plan(x, w, cnt, todo)
+    if passes < 0:
         return False
-    if diff == _ZERO:
-        for i in range(n):
-            order[i] = i
+    if passes == 0:
+        order[:] = np.arange(n)
         return True
-    hi = 63
-    while (diff >> np.uint64(hi)) == _ZERO:
-        hi -= 1
-    s0 = max(0, hi + 1 - 3 * w)
     nb = 1 << w
     mask = np.uint64(nb - 1)
     sh0 = np.uint64(s0)
-    sh1 = np.uint64(s0 + w)
-    sh2 = np.uint64(s0 + 2 * w)
-    cnt[:, :nb] = 0
-    c0 = cnt[0]
-    c1 = cnt[1]
-    c2 = cnt[2]
-    for i in range(n):
-        k = _key(x[i])
-        c0[(k >> sh0) & mask] += 1
-        c1[(k >> sh1) & mask] += 1
-        c2[(k >> sh2) & mask] += 1
-    todo = np.empty(3, np.int64)
-    passes = 0
-    for d in range(3):
-        if cnt[d, (k0 >> np.uint64(s0 + d * w)) & mask] != n:
-            todo[passes] = d
-            passes += 1
     for j in range(passes):
         d = todo[j]
-        c = 0
-        for b in range(nb):
-            offs[b] = c
-            c += cnt[d, b]
+        _offsets(cnt, d, offs, nb)
         shift = np.uint64(s0 + d * w)
         last_in_out = (passes - 1 - j) % 2 == 0  # the last pass writes keys, order
         if j == 0:
@@ -336,8 +320,9 @@ def _radix_arg_rows(X, ORDER, keys, kbuf, ibuf, w):
     """:func:`_radix_arg_row` on every row of ``X`` into the int64 rows of ``ORDER``."""
     cnt = np.empty((3, 1 << w), np.int64)
     offs = np.empty(1 << w, np.int64)
+    todo = np.empty(3, np.int64)
     for r in range(X.shape[0]):
-        if not _radix_arg_row(X[r], ORDER[r], keys, kbuf, ibuf, w, cnt, offs):
+        if not _radix_arg_row(X[r], ORDER[r], keys, kbuf, ibuf, w, cnt, offs, todo):
             return False
     return True
 
