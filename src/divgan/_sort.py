@@ -21,6 +21,11 @@ before ``+0.0`` (their keys differ), where ``np.sort`` leaves equal values in an
 The merge kernels see only ``|gap|`` of ``u_i - (v_j + shift)``, which does not depend
 on the signs of zeros, so a distance is bit-identical whichever sort ran.
 
+The weighted path argsorts (same choice, measured separately): the radix argsort moves an
+index with each key and is stable. Sorts leave ties in different orders; the weighted
+kernel adds the weights of a run of equal values in ascending order
+(:func:`divgan._emd1d.gather_levels`), so that distance is bit-identical too.
+
 A NaN or infinite value is found in the radix's first read pass, before anything moves;
 ``np.sort`` puts them at the ends (NaN last, -inf first), where the caller reads them.
 """
