@@ -2,8 +2,9 @@
 
 Every kernel takes sorted (where it says so), C-contiguous float64 arrays and
 checks nothing: the public wrappers in :mod:`divgan.wasserstein` validate once
-through :mod:`divgan._validation` and sort with NumPy (faster than Numba's sort;
-``benchmarks/RESULTS.md`` has the numbers). No ``fastmath``: results are exact up to
+through :mod:`divgan._validation` and sort outside the kernels (:mod:`divgan._sort`:
+NumPy's sort or a radix sort, whichever this machine runs faster; Numba's own sort is
+slower than either). No ``fastmath``: results are exact up to
 the rounding of each term, and sums are compensated (Knuth's TwoSum; in the
 equal-length case over plain sums of blocks of 256); the accuracy against a
 ``math.fsum`` reference is measured in ``benchmarks/bench_core.py``.
@@ -147,15 +148,29 @@ def power_sorted(u, v, p, shift, inv):
 def gather_levels(x, w, order, xs, levels):
     """Sorted values ``xs = x[order]`` and normalised cumulative weights ``levels``.
 
-    The last level is ``total / total == 1.0`` exactly (same running sum).
+    Within a run of equal values the weights are added in ascending order, so the
+    levels (and the distance, to the bit) do not depend on the order in which the sort
+    left ties (NumPy's and the radix sort differ there). The last level is
+    ``total / total == 1.0`` exactly (same running sum).
     """
-    c = 0.0
-    for k in range(order.shape[0]):
+    n = order.shape[0]
+    for k in range(n):
         o = order[k]
         xs[k] = x[o]
-        c += w[o]
+        levels[k] = w[o]
+    k = 0
+    while k < n:
+        j = k + 1
+        while j < n and xs[j] == xs[k]:
+            j += 1
+        if j - k > 1:
+            levels[k:j].sort()
+        k = j
+    c = 0.0
+    for k in range(n):
+        c += levels[k]
         levels[k] = c
-    for k in range(order.shape[0]):
+    for k in range(n):
         levels[k] = levels[k] / c
 
 

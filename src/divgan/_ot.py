@@ -1,6 +1,6 @@
 r"""Private machinery of :mod:`divgan.wasserstein`.
 
-Sorting with the finiteness check read off the sorted ends, the batched 1-D path, the
+The 1-D path (sorted by :mod:`divgan._sort`, batched in one kernel call), the
 point-cloud preparation, ground costs and the optimality certificate of POT's plan, and the
 projections of the sliced distance. The Numba kernels themselves are in :mod:`divgan._emd1d`.
 """
@@ -9,10 +9,9 @@ import math
 import numpy as np
 
 from divgan import _emd1d as _k
+from divgan._sort import argsort_rows, argsorted_samples, sort_last_axis, sorted_samples
 from divgan._validation import (
-    as_argsorted_samples,
     as_points,
-    as_sorted_samples,
     as_weights,
     broadcast_batch,
     check_p,
@@ -83,16 +82,20 @@ def _wasserstein_1d(u_values, v_values, u_weights, v_weights, p, names=_NAMES_1D
     result multiplied back."""
     weighted = u_weights is not None or v_weights is not None
     if weighted:
-        U, OU, batch_u = as_argsorted_samples(u_values, names[0])
-        V, OV, batch_v = as_argsorted_samples(v_values, names[1])
+        U, OU, batch_u = argsorted_samples(u_values, names[0])
+        V, OV, batch_v = argsorted_samples(v_values, names[1])
         lo, hi = min(U.min(), V.min()), max(U.max(), V.max())
     else:
-        U = as_sorted_samples(u_values, names[0])
-        V = as_sorted_samples(v_values, names[1])
-        lo, hi = min(U[..., 0].min(), V[..., 0].min()), max(U[..., -1].max(), V[..., -1].max())
+        U = sorted_samples(u_values, names[0])
+        V = sorted_samples(v_values, names[1])
+        if U.ndim == 1 and V.ndim == 1:  # floats: NumPy reductions cost microseconds each
+            lo, hi = min(U[0], V[0]), max(U[-1], V[-1])
+        else:
+            lo = min(U[..., 0].min(), V[..., 0].min())
+            hi = max(U[..., -1].max(), V[..., -1].max())
         batch_u, batch_v = U.shape[:-1], V.shape[:-1]
     n, m = U.shape[-1], V.shape[-1]
-    batch = broadcast_batch(
+    batch = () if batch_u == batch_v == () else broadcast_batch(
         batch_u, batch_v,
         f"the batch shapes of {names[0]} {batch_u} and {names[1]} {batch_v} do not broadcast",
     )
@@ -202,14 +205,12 @@ def _sliced(xs, ys, wa, wb, p, theta):
     out = np.empty(L)
     idx = np.arange(L)
     if wa is None and wb is None:
-        px.sort(axis=1)
-        py.sort(axis=1)
-        _k.wp_batch(px, py, idx, idx, p, out)
+        _k.wp_batch(sort_last_axis(px), sort_last_axis(py), idx, idx, p, out)  # finite
     else:
         wa = np.ones((1, xs.shape[0])) if wa is None else np.ascontiguousarray(wa)[None, :]
         wb = np.ones((1, ys.shape[0])) if wb is None else np.ascontiguousarray(wb)[None, :]
         zero = np.zeros(L, dtype=np.int64)
-        _k.wp_batch_weighted(px, wa, np.argsort(px, axis=1), py, wb, np.argsort(py, axis=1),
+        _k.wp_batch_weighted(px, wa, argsort_rows(px), py, wb, argsort_rows(py),
                              idx, zero, idx, zero, p, out)
     top = float(out.max())
     if p == math.inf or top == 0.0:

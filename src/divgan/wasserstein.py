@@ -1,7 +1,8 @@
 r"""Exact Wasserstein distances: 1-D (sorted merge), piles on a grid, point clouds (POT), sliced.
 
 Every ``wasserstein*`` function returns :math:`W_p` itself, never :math:`W_p^p`.
-The 1-D functions sort with NumPy and merge the sorted arrays in a private
+The 1-D functions sort (NumPy's sort or a radix sort, whichever is faster on the
+machine: :mod:`divgan._sort`) and merge the sorted arrays in a private
 Numba kernel (:mod:`divgan._emd1d`); point clouds go through POT's network
 simplex, whose answer is certified (marginals, dual feasibility, duality gap)
 before it is returned.
@@ -26,6 +27,7 @@ from divgan._ot import (
     _unscale,
     _wasserstein_1d,
 )
+from divgan._sort import sorted_samples
 from divgan._validation import (
     as_float_array,
     as_points,
@@ -33,7 +35,6 @@ from divgan._validation import (
     as_grid,
     as_piles,
     as_samples,
-    as_sorted_samples,
     as_weights,
     check_p,
     check_positive_int,
@@ -139,8 +140,8 @@ def wasserstein_1d_shifts(u_values, v_values, shifts, *, p=1):
     >>> wasserstein_1d_shifts([0.0, 1.0], [0.0, 1.0], [-2.0, 0.0, 0.5]).tolist()
     [2.0, 0.0, 0.5]
     """
-    u = as_sorted_samples(u_values, "u_values")
-    v = as_sorted_samples(v_values, "v_values")
+    u = sorted_samples(u_values, "u_values")
+    v = sorted_samples(v_values, "v_values")
     for arr, name in ((u, "u_values"), (v, "v_values")):
         if arr.ndim != 1:
             raise ValueError(f"{name} must be 1-D for wasserstein_1d_shifts, got shape {arr.shape}")
