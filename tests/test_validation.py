@@ -124,15 +124,7 @@ def test_weights_are_divided_by_their_largest():
         v.as_weights([[1.0, 1.0], [0.0, 0.0]], (2, 2))
 
 
-def test_sorted_samples_piles_and_grids():
-    np.testing.assert_array_equal(v.as_sorted_samples([3.0, 1.0, 2.0], "u"), [1.0, 2.0, 3.0])
-    for bad in ([1.0, np.nan], [np.inf, 1.0], [[1.0, 2.0], [-np.inf, 0.0]]):
-        with pytest.raises(ValueError, match="finite"):
-            v.as_sorted_samples(bad, "u")
-    rows, order, batch = v.as_argsorted_samples([[3.0, 1.0], [0.0, 2.0]], "u")
-    assert batch == (2,) and order.tolist() == [[1, 0], [0, 1]]
-    with pytest.raises(ValueError, match="finite"):
-        v.as_argsorted_samples([1.0, np.nan], "u")
+def test_piles_and_grids():
     pm, qm, sp, sq = v.as_piles([1, 2], [2, 1])
     assert (sp, sq) == (3.0, 3.0) and pm.dtype == np.float64
     with pytest.raises(ValueError, match="overflows"):

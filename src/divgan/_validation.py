@@ -17,8 +17,6 @@ __all__ = [
     "as_pmf_pair",
     "PmfPair",
     "as_samples",
-    "as_sorted_samples",
-    "as_argsorted_samples",
     "as_grid",
     "as_piles",
     "as_gaussian_pair",
@@ -247,32 +245,6 @@ def as_weights(w, shape: tuple[int, ...], name: str = "weights") -> np.ndarray |
     if (top <= 0).any():
         raise ValueError(f"{name} must have positive total weight, got all zeros")
     return arr / top
-
-
-def as_sorted_samples(x, name: str = "x") -> np.ndarray:
-    """:func:`as_samples` sorted along the last axis (a new array), its finiteness read off
-    the sorted ends (NaN sorts last, -inf first): one ``np.sort`` and no extra pass."""
-    arr = as_samples(x, name, check_finite=False)
-    s = np.sort(arr, axis=-1)
-    if s.ndim == 1:
-        if not (math.isfinite(s[0]) and math.isfinite(s[-1])):
-            as_samples(arr, name)  # raises with the index of the bad value
-    elif not (np.isfinite(s[..., 0]).all() and np.isfinite(s[..., -1]).all()):
-        as_samples(arr, name)
-    return s
-
-
-def as_argsorted_samples(x, name: str = "x") -> tuple[np.ndarray, np.ndarray, tuple]:
-    """:func:`as_samples` as ``(rows, n)``, the argsort of each row and the batch shape
-    (the leading axes), finiteness read off the sorted ends."""
-    arr = as_samples(x, name, check_finite=False)
-    rows = np.ascontiguousarray(arr).reshape(-1, arr.shape[-1])
-    order = np.argsort(rows, axis=-1)
-    lo = np.take_along_axis(rows, order[:, :1], axis=-1)
-    hi = np.take_along_axis(rows, order[:, -1:], axis=-1)
-    if not (np.isfinite(lo).all() and np.isfinite(hi).all()):
-        as_samples(arr, name)
-    return rows, order, arr.shape[:-1]
 
 
 def as_piles(p, q) -> tuple[np.ndarray, np.ndarray, float, float]:
