@@ -55,9 +55,10 @@ def test_default_critic_on_shifted_16_within_5_percent_and_ci_covers():
 def test_default_critic_on_scaled_8_within_7_percent():
     # Population W1 = (1 - c) E|X| = 0.5 * sqrt(2) Gamma(9/2) / Gamma(4) = 1.3708 (coupling
     # Y = cX; critic |x|, a cone). Sampling sd of the held-out value is about 1% of W1; the
-    # rest of the 7% is the fit's shortfall on the cone's kink, which two 64-unit ReLU layers
-    # approximate from below. Measured 2026-11-29 (seeds 0-4): ratios 0.942-0.968, a bias
-    # the bootstrap interval does not account for (it covered W1 in none of them).
+    # rest of the 7% is a systematic shortfall of the de-biasing: the raw dual value is ~5%
+    # above the optimal critic's value on the same points and the subtracted 2*lambda*penalty
+    # ~9% of W1 (first-order, exact in 1-D only; docs/critics_in_d.md). Measured 2026-11-29
+    # (seeds 0-4): ratios 0.942-0.968; the bootstrap interval covered W1 in none of them.
     pair = theory.scaled(8, 0.5)
     ratios = []
     for seed in SEEDS:
