@@ -1,4 +1,4 @@
-"""The trained-network figures (2, 4, 7–10): their glue and their reference numbers.
+"""The trained-network figures (2, 4, 7–11): their glue and their reference numbers.
 
 ``tests/test_figures.py`` already draws every registered figure in quick mode and checks
 the files, the gallery and that each figure's own checks agree. Here: the pieces those
@@ -25,6 +25,7 @@ TORCH_FIGURES = [
     "gan_vs_wgan",
     "lecture_1d",
     "aae",
+    "critics_in_d",
 ]
 
 
@@ -38,7 +39,7 @@ def test_torch_figures_are_registered_in_lecture_order():
     for name in TORCH_FIGURES:
         assert name in names
     numbers = [figure_module(n).NUMBER for n in names]
-    assert numbers == sorted(numbers) == list(range(1, 11))
+    assert numbers == sorted(numbers) == list(range(1, 12))
 
 
 def test_training_in_segments_equals_one_uninterrupted_run():

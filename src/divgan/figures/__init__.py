@@ -3,7 +3,7 @@
 Each figure module defines
 
 ``NAME``     the name ``divgan figures --only NAME`` uses (also the output file stem)
-``NUMBER``   its number in the lecture's order (1–10)
+``NUMBER``   its number in the lecture's order (1–11)
 ``TITLE``    a one-line title
 ``CLAIMS``   the lecture claims it illustrates, e.g. ``"L1, L2"``
 ``CAPTION``  two lines
@@ -53,6 +53,7 @@ FIGURES: dict[str, str] = {
     "gan_vs_wgan": "divgan.figures.fig08_gan_vs_wgan",
     "lecture_1d": "divgan.figures.fig09_lecture_1d",
     "aae": "divgan.figures.fig10_aae",
+    "critics_in_d": "divgan.figures.fig11_critics_in_d",
 }
 
 
