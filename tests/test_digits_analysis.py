@@ -165,6 +165,25 @@ def test_critic_and_batch_w1_with_a_linear_critic(dg):
     assert exact_ct == exact and value_ct <= exact + 1e-5
 
 
+def test_zero_c_transform_is_the_nearest_neighbour_bound(study, dg):
+    # f = 0 gives f^c(y) = min_i |x_i - y|: brute force here; (0, f^c) is dual feasible, so
+    # the value is at most the exact W1 (assignment oracle, equal sizes).
+    rng = np.random.default_rng(2)
+    x, y = rng.normal(size=(30, 5)), rng.normal(0.5, 1, size=(30, 5))
+    brute = np.mean([min(np.linalg.norm(xi - yj) for xi in x) for yj in y])
+    assert dg.zero_c_transform(x, y) == pytest.approx(brute, rel=1e-12)
+    assert dg.zero_c_transform(x, y) <= _w1_assignment(x, y) + 1e-12
+    for r in (r for r in study["records"] if r["method"] == "zero_ct"):
+        assert r["value"] <= r["exact_held_out"] + 1e-9
+
+
+def test_real_batch_floor(dg):
+    # two independent batches of the same digits: positive W1, below the largest distance
+    # between two images in [0, 1]^64 (8)
+    mean, sd = dg.real_batch_floor(20, reps=3)
+    assert 0 < mean < 8 and sd >= 0
+
+
 def test_summarise_trace_matches_scipy(dg):
     rng = np.random.default_rng(0)
     rows = [{"method": "gp", "step": 0, "critic": 9.0, "exact": 1.0}]
@@ -194,7 +213,7 @@ def test_report_files(study):
     assert study["png"].stat().st_size > 0
     assert "QUICK" in md and "Command:" in md and "Date:" in md and "Machine:" in md
     table = [ln for ln in md.splitlines() if ln.startswith("| 3 vs 8 |")]
-    assert len(table) == 4  # one row per critic method
+    assert len(table) == 5  # one row per critic method and the untrained c-transform
     assert md.count("| clip |") == 1 and md.count("| ctransform |") == 1
 
 
