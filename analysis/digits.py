@@ -332,7 +332,7 @@ def run_study(settings: Settings, out_dir: Path, *, log=print) -> dict:
     summaries = [summarise_trace(t) for t in traces.values()]
     out_dir.mkdir(parents=True, exist_ok=True)
     stem = "digits_quick" if settings.quick else "digits"
-    plot(rows, traces, out_dir / f"{stem}.png")
+    plot(rows, traces, out_dir / f"{stem}.png", floor)
     md = render_md(rows, summaries, traces, settings, wall=wall, wall_a=t_a,
                    png_name=f"{stem}.png", floor=floor)
     (out_dir / f"{stem}.md").write_text(md, encoding="utf-8")
@@ -528,7 +528,7 @@ def findings(rows, summaries, floor) -> list[str]:
     return out
 
 
-def plot(rows, traces, path: Path) -> None:
+def plot(rows, traces, path: Path, floor: tuple[float, float]) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -538,11 +538,13 @@ def plot(rows, traces, path: Path) -> None:
     axes = np.atleast_1d(axes)
     ax = axes[0]
     cases = list(dict.fromkeys(r["case"] for r in rows))
-    width = 0.8 / len(CRITIC_METHODS)
-    for i, m in enumerate(CRITIC_METHODS):
+    width = 0.8 / len(READ_METHODS)
+    for i, m in enumerate(READ_METHODS):
         vals = [next((r["ratio"] for r in rows if r["case"] == c and r["method"] == m),
                      np.nan) for c in cases]
-        ax.bar(np.arange(len(cases)) + i * width, vals, width, label=m)
+        ax.bar(np.arange(len(cases)) + i * width, vals, width,
+               label="f ≡ 0, c-transform" if m == "zero_ct" else m,
+               color="0.6" if m == "zero_ct" else None)
     ax.axhline(1.0, color="k", lw=0.8)
     ax.set_xticks(np.arange(len(cases)) + 0.4 - width / 2, cases, rotation=45, ha="right",
                   fontsize=7)
@@ -552,7 +554,12 @@ def plot(rows, traces, path: Path) -> None:
     for ax, (method, tr) in zip(axes[1:], traces.items()):
         steps = [r["step"] for r in tr]
         ax.plot(steps, [r["exact"] for r in tr], "k-", label="exact batch W1")
-        ax.plot(steps, [r["critic"] for r in tr], "C1-", label="critic value")
+        ax.axhline(floor[0], color="k", ls="--", lw=0.8, label="two real batches")
+        crit = ax.twinx() if method == "clip" else ax  # clip's value is K W1, K << 1
+        crit.plot(steps, [r["critic"] for r in tr], "C1-", label="critic value")
+        if method == "clip":
+            crit.set_ylabel("critic value (K W1)", color="C1")
+            crit.legend(fontsize=7, loc="center right")
         ax.set_xlabel("generator step")
         ax.set_title(f"(b) WGAN {method}")
         ax.legend(fontsize=7)
