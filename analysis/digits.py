@@ -315,6 +315,7 @@ def run_study(settings: Settings, out_dir: Path, *, log=print) -> dict:
     import torch
 
     torch.set_num_threads(1)
+    commit = _git_commit()  # before this run writes its own outputs into the tree
     t0 = time.perf_counter()
     records = []
     for seed in settings.seeds:
@@ -334,7 +335,7 @@ def run_study(settings: Settings, out_dir: Path, *, log=print) -> dict:
     stem = "digits_quick" if settings.quick else "digits"
     plot(rows, traces, out_dir / f"{stem}.png", floor)
     md = render_md(rows, summaries, traces, settings, wall=wall, wall_a=t_a,
-                   png_name=f"{stem}.png", floor=floor)
+                   png_name=f"{stem}.png", floor=floor, commit=commit)
     (out_dir / f"{stem}.md").write_text(md, encoding="utf-8")
     return {"records": records, "rows": rows, "traces": traces, "summaries": summaries,
             "floor": floor,
@@ -362,7 +363,7 @@ def _git_commit() -> str:
 
 
 def render_md(rows, summaries, traces, settings: Settings, *, wall: float, wall_a: float,
-              png_name: str, floor: tuple[float, float]) -> str:
+              png_name: str, floor: tuple[float, float], commit: str) -> str:
     from divgan.gan.critics import CRITIC_METHODS as REG
 
     now = datetime.datetime.now(datetime.timezone.utc)
@@ -375,7 +376,7 @@ def render_md(rows, summaries, traces, settings: Settings, *, wall: float, wall_
     lines = [
         title, "",
         f"- Command: `python analysis/digits.py{' --quick' if settings.quick else ''}`",
-        f"- Date: {now:%Y-%m-%d %H:%M} UTC; git commit: {_git_commit()}",
+        f"- Date: {now:%Y-%m-%d %H:%M} UTC; git commit: {commit} (at the start of the run)",
         (f"- Machine: {platform.machine()} ({platform.processor() or 'cpu'}), "
          f"{os.cpu_count()} cores shared with other jobs; torch on one thread, CPU only; "
          f"wall time {wall:.0f} s (part a {wall_a:.0f} s, part b {wall - wall_a:.0f} s)"),
@@ -550,7 +551,8 @@ def plot(rows, traces, path: Path, floor: tuple[float, float]) -> None:
                   fontsize=7)
     ax.set_ylabel("estimate ÷ exact W1 of held-out halves")
     ax.set_title("(a) critics on digit samples")
-    ax.legend(fontsize=7)
+    ax.set_ylim(top=1.45)
+    ax.legend(fontsize=7, ncol=3, loc="upper center")
     for ax, (method, tr) in zip(axes[1:], traces.items()):
         steps = [r["step"] for r in tr]
         ax.plot(steps, [r["exact"] for r in tr], "k-", label="exact batch W1")
