@@ -48,6 +48,7 @@ from numba import njit
 from scipy.spatial.distance import cdist, jensenshannon
 
 import divgan.wasserstein as W
+from _machine import cpu_model  # benchmarks/_machine.py (scripts run from benchmarks/)
 from divgan import _sort
 
 OUT = Path(__file__).resolve().parent / "RESULTS.md"
@@ -335,7 +336,6 @@ _MEM_SCRIPT = textwrap.dedent("""
     import ot
     from scipy.spatial.distance import cdist
     import divgan.wasserstein as W
-from divgan import _sort
     n, which = int(sys.argv[1]), sys.argv[2]
     W.wasserstein_distance(np.zeros((3, 2)), np.ones((3, 2)))  # compile, import
     rng = np.random.default_rng(0)
@@ -424,15 +424,6 @@ def bench_kl_js(rng, quick):
 
 
 # ----------------------------------------------------------------------------- report
-def cpu_model() -> str:
-    """The processor's "model name" from /proc/cpuinfo (np.sort's speed depends on it)."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def write(quick, elapsed, out):
