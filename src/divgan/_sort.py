@@ -98,17 +98,24 @@ def _insertion(a, lo, hi):
 
 
 @njit(**_OPTS)
+def _digit_counts(a, nd):
+    """Histograms ``(nd, 256)`` of the ``nd`` low 8-bit digits of the keys ``a``."""
+    cnt = np.zeros((nd, 256), np.int64)
+    for i in range(a.shape[0]):
+        k = a[i]
+        for d in range(nd):
+            cnt[d, (k >> np.uint64(8 * d)) & _M8] += 1
+    return cnt
+
+
+@njit(**_OPTS)
 def _lsd_low(a, tmp, nbits):
     """Sort keys ``a`` that agree above bit ``nbits`` by their low ``nbits`` bits: LSD on
     8-bit digits, constant digits skipped; ``tmp`` is scratch of the same length."""
     n = a.shape[0]
     nd = (nbits + 7) // 8
-    cnt = np.zeros((nd, 256), np.int64)
+    cnt = _digit_counts(a, nd)
     offs = np.empty(256, np.int64)
-    for i in range(n):
-        k = a[i]
-        for d in range(nd):
-            cnt[d, (k >> np.uint64(8 * d)) & _M8] += 1
     k0 = a[0]
     passes = 0
     for d in range(nd):
@@ -255,12 +262,8 @@ def _lsd_low_pairs(a, ia, tmp, itmp, nbits):
     """:func:`_lsd_low` moving the indices ``ia`` along (scratch ``itmp``)."""
     n = a.shape[0]
     nd = (nbits + 7) // 8
-    cnt = np.zeros((nd, 256), np.int64)
+    cnt = _digit_counts(a, nd)
     offs = np.empty(256, np.int64)
-    for i in range(n):
-        k = a[i]
-        for d in range(nd):
-            cnt[d, (k >> np.uint64(8 * d)) & _M8] += 1
     k0 = a[0]
     passes = 0
     for d in range(nd):
