@@ -125,7 +125,7 @@ def _run_method(cell: Cell, x, y, device: str) -> dict:
     """value, CI, kind, actual device and diagnostics of the cell's method on (x, y)."""
     settings = json.loads(cell.settings)
     steps = cell.steps or None
-    if cell.method in ("gp", "sn", "clip", "js"):
+    if cell.method in ("gp", "sn", "clip", "ctransform", "js"):
         from divgan import gan
 
         common = {"steps": steps, "device": device, "seed": cell.seed, "num_threads": 1,

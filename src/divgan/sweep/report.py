@@ -44,9 +44,10 @@ FROM c
 GROUP BY ALL
 ORDER BY family, param, base, d, n, method
 """
-_LOWER_BOUNDS = {"sn", "clip", "js"}
+_LOWER_BOUNDS = {"sn", "clip", "ctransform", "js"}
 _LABELS = {"gp": "critic gp (de-biased)", "sn": "critic sn (lower bound)",
-           "clip": "critic clip (rescaled, lower bound)", "js": "discriminator JS (lower bound)",
+           "clip": "critic clip (rescaled, lower bound)",
+           "ctransform": "critic c-transform (lower bound of the held-out exact W1)", "js": "discriminator JS (lower bound)",
            "plugin": "plug-in exact OT", "sliced": "sliced W1 (a different quantity)",
            "knn": "kNN KL"}
 

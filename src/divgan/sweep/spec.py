@@ -52,6 +52,7 @@ METHODS = {
     "gp": ("W1", True),
     "sn": ("W1", True),
     "clip": ("W1", True),
+    "ctransform": ("W1", True),
     "js": ("JS", True),
     "plugin": ("W1", False),
     "sliced": ("SW1", False),
@@ -168,7 +169,7 @@ def _estimator(table, methods: list) -> dict:
             if METHODS[m][1]:
                 out[m]["steps"] = steps
     checks = {"n_resamples": (int, lambda v: v >= 10, "a whole number >= 10",
-                              ("gp", "sn", "clip", "js")),
+                              ("gp", "sn", "clip", "ctransform", "js")),
               "gp_weight": (float, lambda v: math.isfinite(v) and v > 0, "a number > 0",
                             ("gp",)),
               "n_projections": (int, _positive_int, "a whole number >= 1", ("sliced",)),
