@@ -94,12 +94,8 @@ def test_gan_logs_the_exact_w1_of_its_last_discriminator_batches(monkeypatch):
         assert value == pytest.approx(scipy_w1, rel=TOL, abs=TOL)
 
 
-def test_sliced_w1_of_2d_batches_matches_projections_and_stays_below_exact_w1(monkeypatch):
-    # d = 2 (the ring): the column is the sliced W1. Recompute it from the recorded batches and
-    # seed: directions by sliced_wasserstein's documented draw (torch.randn(L, d) in float64
-    # from a CPU generator seeded with the seed, rows normalised), then scipy's W1 of each
-    # projection, averaged (the per-direction sums agree to rounding, as above). Every
-    # projection is 1-Lipschitz, so SW1 <= the exact W1 (POT's network simplex).
+def _record_batch_w1(monkeypatch) -> list:
+    """Wrap the loop's ``batch_w1`` so every call's (real, generated, seed, result) is kept."""
     recorded = []
     original = loop_mod.batch_w1
 
@@ -109,6 +105,16 @@ def test_sliced_w1_of_2d_batches_matches_projections_and_stays_below_exact_w1(mo
         return out
 
     monkeypatch.setattr(loop_mod, "batch_w1", recording)
+    return recorded
+
+
+def test_sliced_w1_of_2d_batches_matches_projections_and_stays_below_exact_w1(monkeypatch):
+    # d = 2 (the ring): the column is the sliced W1. Recompute it from the recorded batches and
+    # seed: directions by sliced_wasserstein's documented draw (torch.randn(L, d) in float64
+    # from a CPU generator seeded with the seed, rows normalised), then scipy's W1 of each
+    # projection, averaged (the per-direction sums agree to rounding, as above). Every
+    # projection is 1-Lipschitz, so SW1 <= the exact W1 (POT's network simplex).
+    recorded = _record_batch_w1(monkeypatch)
     res = train_gan(tiny("gan", data="ring", batch_w1_every=4))
     steps, logged = res.column("sw1_batch")
     assert steps.tolist() == [4, 8, 12] and len(recorded) == 3
@@ -165,15 +171,7 @@ def test_batch_w1_on_cuda_stays_there_and_agrees_with_the_cpu(monkeypatch):
     # on the CPU copies agrees too. 2-D batches: CPU-drawn directions make CUDA and CPU
     # project on the same lines; the matmul's summation order may differ (relative ~1e-15 per
     # projected value), so 1e-10.
-    recorded = []
-    original = loop_mod.batch_w1
-
-    def recording(real, generated, *, seed):
-        out = original(real, generated, seed=seed)
-        recorded.append((real.clone(), generated.clone(), seed, out))
-        return out
-
-    monkeypatch.setattr(loop_mod, "batch_w1", recording)
+    recorded = _record_batch_w1(monkeypatch)
     res = train_wgan(tiny("wgan", device="cuda", batch_w1_every=4))
     _, logged = res.column("w1_batch")
     for value, (real, fake, seed, out) in zip(logged, recorded):

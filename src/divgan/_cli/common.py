@@ -172,19 +172,25 @@ def _writable(folder: Path) -> bool:
 
 
 # ----------------------------------------------------------------------------- argument types
+def _whole_number(text: str, minimum: int) -> int:
+    """``text`` as an integer >= ``minimum``, or argparse's error in the user's words."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a whole number >= {minimum}, got {text!r}") from None
+    if value < minimum:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= {minimum}, got {value}")
+    return value
+
+
 def positive_int(text: str) -> int:
     """An integer >= 1 (argparse type).
 
     >>> positive_int("200")
     200
     """
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {value}")
-    return value
+    return _whole_number(text, 1)
 
 
 def seed_int(text: str) -> int:
@@ -193,13 +199,7 @@ def seed_int(text: str) -> int:
     >>> seed_int("0")
     0
     """
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {value}")
-    return value
+    return _whole_number(text, 0)
 
 
 def order_p(text: str) -> float:
