@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import copy
 import math
+from collections.abc import Sequence
 
 import numpy as np
 import scipy.stats
@@ -37,6 +38,8 @@ from divgan.gan.models import Discriminator, check_hidden
 
 _JS_STEPS, _JS_LR = 1000, 1e-3  # the discriminator's defaults (the critics' are registered)
 _MAX_PAIR_POINTS = 2000  # N-D pairwise slopes: at most this many pooled points (4e6 pairs)
+_EVALS = 20  # early stopping: validation measurements per fit
+_MAX_VALIDATION = 4096  # early stopping: at most this many validation points per side
 CI_METHODS = ("percentile", "bca")
 
 
@@ -64,8 +67,9 @@ def _points_pair(x_real, x_fake) -> tuple[np.ndarray, np.ndarray]:
     return xr, as_points(x_fake, "x_fake", dim=xr.shape[1])
 
 
-def _settings(method, steps, seed, batch_size, hidden, num_threads, lr_d):
-    """Checked ``(steps, seed as int, hidden, lr_d)``; ``method`` is "js" or a critic name."""
+def _settings(method, steps, seed, batch_size, hidden, num_threads, lr_d, *, auto=False):
+    """Checked ``(steps, seed as int, hidden, lr_d)``; ``method`` is "js" or a critic name;
+    ``auto``: ``hidden`` may be ``"auto"`` (the estimators' choice on a validation split)."""
     default_steps, default_lr = ((_JS_STEPS, _JS_LR) if method == "js" else
                                  (CRITIC_METHODS[method].default_steps,
                                   CRITIC_METHODS[method].default_lr))
@@ -74,7 +78,16 @@ def _settings(method, steps, seed, batch_size, hidden, num_threads, lr_d):
     check_positive_int(batch_size, "batch_size")
     if num_threads is not None:
         check_positive_int(num_threads, "num_threads")
-    return steps, seed_to_int(seed), check_hidden(hidden), lr_d
+    return steps, seed_to_int(seed), _check_hidden_arg(hidden, auto), lr_d
+
+
+def _check_hidden_arg(hidden, auto: bool):
+    if auto and isinstance(hidden, str) and hidden == "auto":
+        return hidden
+    if auto and (isinstance(hidden, (str, bytes)) or not isinstance(hidden, Sequence)):
+        raise TypeError(f"hidden must be 'auto' or a sequence of layer widths (ints >= 1; () for "
+                        f"a linear network), e.g. (64, 64); got {hidden!r}")
+    return check_hidden(hidden, allow_empty=True)
 
 
 def _check_ci(confidence, n_resamples, ci_method):
@@ -84,15 +97,20 @@ def _check_ci(confidence, n_resamples, ci_method):
             check_positive_int(n_resamples, "n_resamples", minimum=10))
 
 
-def _split(xr, xg, test_fraction, seed):
+def _split(xr, xg, test_fraction, seed, *, stream=7):
+    """``((r_train, r_test, r_test_index), (g_train, g_test, g_test_index))``; ``stream`` 29
+    is the validation split of a training part (``hidden="auto"``)."""
     f = check_fraction(test_fraction, "test_fraction")
-    rng = np.random.default_rng([seed, 7])
+    rng = np.random.default_rng([seed, stream])
     out = []
     for x, name in ((xr, "x_real"), (xg, "x_fake")):
         n_test = round(f * len(x))
         if n_test < 2 or len(x) - n_test < 2:
-            raise ValueError(f"{name} has {len(x)} samples: too few to split into training and "
-                             f"held-out parts of at least 2 each (test_fraction={f})")
+            what = (f"held-out parts of at least 2 each (test_fraction={f})" if stream == 7 else
+                    f"validation parts of at least 2 each (hidden='auto' keeps {f:.0%} of the "
+                    f"training part to choose the network; a fixed hidden=(64, 64) needs none)")
+            raise ValueError(f"{name} has {len(x)} {'samples' if stream == 7 else 'training samples'}"
+                             f": too few to split into training and {what}")
         perm = rng.permutation(len(x))
         test = np.sort(perm[:n_test])
         out.append((x[perm[n_test:]], x[test], test))
@@ -111,9 +129,14 @@ def _standardise(pooled: np.ndarray) -> tuple[np.ndarray, float]:
     return mu * a, (s * a if s > 0 else a)
 
 
-def _fit(xr, xg, *, method, steps, lr_d, batch_size, hidden, settings, device,
-         seed) -> nn.Module:
-    """Train a discriminator (``method="js"``) or a critic on all of ``xr``, ``xg`` (numpy)."""
+def _fit(xr, xg, *, method, steps, lr_d, batch_size, hidden, settings, device, seed,
+         validation=None) -> tuple[nn.Module, float | None, int]:
+    """Train a discriminator (``method="js"``) or a critic on all of ``xr``, ``xg`` (numpy).
+
+    Returns ``(model, score, step)``. With ``validation=(vr, vg)`` (numpy), the training
+    objective on those points (:func:`_validation_score`) is measured ``_EVALS`` times during
+    the fit and the network is returned as it was at its best measurement (early stopping);
+    without, the network after the last step, ``score=None``."""
     dev = resolve_device(device)
     shift, scale = _standardise(np.concatenate([xr, xg]))
     critic = None if method == "js" else get_critic_method(method)
@@ -137,6 +160,11 @@ def _fit(xr, xg, *, method, steps, lr_d, batch_size, hidden, settings, device,
     decay = None if critic is not None and not critic.lr_decay else \
         torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps, eta_min=0.01 * lr_d)
     name = "discriminator loss" if critic is None else "critic loss"
+    if validation is not None:
+        m = min(len(validation[0]), len(validation[1]), _MAX_VALIDATION)
+        vz = [torch.as_tensor((v[:m] - shift) / scale, dtype=torch.float32, device=dev)
+              for v in validation]
+        every, best = max(1, steps // _EVALS), (-math.inf, 0, None)
     net.train()
     for step in range(1, steps + 1):
         r = zr[torch.randint(len(zr), (batch_size,), generator=gen, device=dev)]
@@ -158,13 +186,42 @@ def _fit(xr, xg, *, method, steps, lr_d, batch_size, hidden, settings, device,
             critic.after_step(net, settings)
         if decay is not None:
             decay.step()
+        if validation is not None and (step % every == 0 or step == steps):
+            score = _validation_score(net, critic, vz[0], vz[1], settings, seed)
+            if score > best[0]:
+                best = (score, step, copy.deepcopy(net.state_dict()))
+    if validation is not None:
+        if best[2] is None:
+            raise TrainingDivergedError(steps, f"the {name} on the validation points", math.nan,
+                                        None, checkpoints=False, hint="a smaller lr_d")
+        net.load_state_dict(best[2])
     bad = [n for n, p in net.named_parameters() if not torch.isfinite(p).all()]
     if bad:
         raise TrainingDivergedError(steps, f"the network's weights ({bad[0]})", math.nan, None,
                                     checkpoints=False, hint="a smaller lr_d")
     model = _Affine(net, torch.as_tensor(shift, dtype=torch.float64, device=dev), scale,
                     multiply=critic is not None)
-    return model.eval()
+    if validation is None:
+        return model.eval(), None, steps
+    return model.eval(), float(best[0]), int(best[1])
+
+
+def _validation_score(net, critic, vr, vg, settings, seed) -> float:
+    """The training objective (to maximise) on validation points, standardised units: minus
+    the discriminator's two BCEs, or minus the critic method's loss (dual value minus the
+    penalty for gp, with interpolation weights fixed by ``seed`` so scores compare)."""
+    was_training = net.training
+    net.eval()  # no power-iteration update of spectrally normalised layers
+    try:
+        if critic is None:
+            with torch.no_grad():
+                return -float(discriminator_loss(net(vr), net(vg)))
+        gen = torch.Generator(device=vr.device)
+        gen.manual_seed(seed)
+        loss, _, _ = critic.loss(net, vr, vg, settings, seed=gen)
+        return -float(loss.detach())
+    finally:
+        net.train(was_training)
 
 
 def _cpu64(module: nn.Module) -> nn.Module:

@@ -21,8 +21,8 @@ class Estimate:
     Attributes
     ----------
     value, ci_low, ci_high : float
-        The estimate and its bootstrap interval, in the quantity's units (nats for
-        JS, data units for W1).
+        The estimate and its interval (see ``interval``), in the quantity's units (nats
+        for JS, data units for W1).
     quantity : {"js", "wasserstein"}
     method : {"discriminator", "gp", "sn", "clip", "ctransform"}
     kind : {"lower_bound", "debiased", "rescaled_lower_bound", "certified_lower_bound"}
@@ -35,7 +35,12 @@ class Estimate:
         The trained discriminator (logits) or critic, on raw inputs.
     held_out : (numpy.ndarray, numpy.ndarray)
         Indices of the held-out real and fake samples, to compare with the exact value on
-        the very samples the estimate was read on.
+        the very samples the estimate was read on (cross-fitted: those of the first fold,
+        which ``network`` was read on).
+    fold_values : tuple of float or None
+        Cross-fitted (``folds=K``): the value read on each fold; ``value`` is their mean.
+    interval : str
+        How ``ci_low``, ``ci_high`` were obtained and what they leave out.
 
     Notes
     -----
@@ -63,6 +68,8 @@ class Estimate:
     network: nn.Module | None = field(default=None, repr=False, compare=False)
     held_out: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False,
                                                            compare=False)
+    fold_values: tuple[float, ...] | None = None
+    interval: str = ""
 
     def __post_init__(self):
         object.__setattr__(self, "diagnostics", MappingProxyType(dict(self.diagnostics)))

@@ -31,7 +31,6 @@ from torch import nn
 
 from divgan._validation import as_points, seed_to_int
 from divgan.gan._fitting import (
-    _bootstrap,
     _check_ci,
     _cpu64,
     _finite_estimate,
@@ -41,10 +40,10 @@ from divgan.gan._fitting import (
     _read_critic,
     _scores,
     _settings,
-    _split,
     _Threads,
 )
 from divgan.gan._results import CriticCheck, Estimate, PotentialComparison
+from divgan.gan._select import check_folds, run
 from divgan.gan._runtime import exact_w1
 from divgan.gan.critics import CriticSettings, get_critic_method
 
@@ -95,7 +94,7 @@ def fit_discriminator(x_real, x_fake, *, steps=None, device="auto", seed=0, lr_d
                                           lr_d)
     with _Threads(num_threads):
         return _fit(xr, xg, method="js", steps=steps, lr_d=lr_d, batch_size=batch_size,
-                    hidden=hidden, settings=None, device=device, seed=seed)
+                    hidden=hidden, settings=None, device=device, seed=seed)[0]
 
 
 def fit_critic(x_real, x_fake, *, method="gp", steps=None, device="auto", seed=0, lr_d=None,
@@ -137,12 +136,12 @@ def fit_critic(x_real, x_fake, *, method="gp", steps=None, device="auto", seed=0
                               clip_value=clip_value)
     with _Threads(num_threads):
         return _fit(xr, xg, method=method, steps=steps, lr_d=lr_d, batch_size=batch_size,
-                    hidden=hidden, settings=settings, device=device, seed=seed)
+                    hidden=hidden, settings=settings, device=device, seed=seed)[0]
 
 
 def estimate_js(x_real, x_fake, *, steps=None, device="auto", seed=0, test_fraction=0.5,
-                confidence=0.95, n_resamples=1000, ci_method="percentile", lr_d=None,
-                batch_size=256, hidden=(64, 64), num_threads=1) -> Estimate:
+                folds=None, confidence=0.95, n_resamples=1000, ci_method="percentile",
+                lr_d=None, batch_size=256, hidden="auto", num_threads=1) -> Estimate:
     r"""Jensen-Shannon divergence (nats) from a discriminator trained on half the samples.
 
     .. math::
@@ -203,39 +202,37 @@ def estimate_js(x_real, x_fake, *, steps=None, device="auto", seed=0, test_fract
     """
     xr, xg = _points_pair(x_real, x_fake)
     steps, seed, hidden, lr_d = _settings("js", steps, seed, batch_size, hidden, num_threads,
-                                          lr_d)
+                                          lr_d, auto=True)
     confidence, n_resamples = _check_ci(confidence, n_resamples, ci_method)
-    (r_tr, r_te, r_idx), (g_tr, g_te, g_idx) = _split(xr, xg, test_fraction, seed)
-    with _Threads(num_threads):
-        model = _fit(r_tr, g_tr, method="js", steps=steps, lr_d=lr_d, batch_size=batch_size,
-                     hidden=hidden, settings=None, device=device, seed=seed)
+
+    def read(model, r_te, g_te):
         net = _cpu64(model)
         lr_, lg = _scores(net, r_te), _scores(net, g_te)
-    log_d_real = -np.logaddexp(0.0, -lr_)  # log sigma(l), stable
-    log_1m_d_fake = -np.logaddexp(0.0, lg)  # log(1 - sigma(l)), stable
-    value = float(0.5 * (log_d_real.mean() + log_1m_d_fake.mean()) + math.log(2))
-    lo, hi = _bootstrap([log_d_real, log_1m_d_fake], [0.5, 0.5], math.log(2),
-                        confidence=confidence, n_resamples=n_resamples, ci_method=ci_method,
-                        seed=seed)
-    _finite_estimate(value, lo, hi, "JS value")
-    if value < -math.log(2):  # JS is in [0, log 2] and a constant D = 1/2 scores 0
-        raise ValueError(f"the trained discriminator scores {value:.4g} on the held-out samples, "
-                         f"worse than a constant one (0) by more than log 2, the whole range of "
-                         f"JS: the fit failed; try a smaller lr_d or fewer steps")
-    diag = {"bce_real": float(-log_d_real.mean()), "bce_fake": float(-log_1m_d_fake.mean()),
-            "accuracy": float(0.5 * ((lr_ > 0).mean() + (lg < 0).mean()))}
-    return Estimate(
-        value=value, ci_low=lo, ci_high=hi, quantity="js", method="discriminator",
-        kind="lower_bound", is_lower_bound=True,
-        caveat="held-out GAN value (L7): at most JS in expectation for any D, equal at D*",
-        diagnostics=diag, steps=steps, seed=seed, device=str(model.shift.device),
-        n_train=len(r_tr) + len(g_tr), n_test=len(r_te) + len(g_te), confidence=confidence,
-        network=model, held_out=(r_idx, g_idx))
+        log_d_real = -np.logaddexp(0.0, -lr_)  # log sigma(l), stable
+        log_1m_d_fake = -np.logaddexp(0.0, lg)  # log(1 - sigma(l)), stable
+        diag = {"bce_real": float(-log_d_real.mean()), "bce_fake": float(-log_1m_d_fake.mean()),
+                "accuracy": float(0.5 * ((lr_ > 0).mean() + (lg < 0).mean()))}
+        return [log_d_real, log_1m_d_fake], [0.5, 0.5], math.log(2), diag
+
+    with _Threads(num_threads):
+        out = run(xr, xg, read=read, method="js", hidden=hidden, lr_d=lr_d,
+                  test_fraction=test_fraction, folds=check_folds(folds), confidence=confidence,
+                  n_resamples=n_resamples, ci_method=ci_method, seed=seed, steps=steps,
+                  batch_size=batch_size, settings=None, device=device)
+    _finite_estimate(out.value, out.ci_low, out.ci_high, "JS value")
+    if out.value < -math.log(2):  # JS is in [0, log 2] and a constant D = 1/2 scores 0
+        raise ValueError(f"the trained discriminator scores {out.value:.4g} on the held-out "
+                         f"samples, worse than a constant one (0) by more than log 2, the whole "
+                         f"range of JS: the fit failed; try a smaller lr_d or fewer steps")
+    return _estimate(out, quantity="js", method="discriminator", kind="lower_bound",
+                     is_lower_bound=True, caveat="held-out GAN value (L7): at most JS in "
+                     "expectation for any D, equal at D*", steps=steps, seed=seed,
+                     confidence=confidence)
 
 
 def estimate_wasserstein(x_real, x_fake, *, method="gp", steps=None, device="auto", seed=0,
-                         test_fraction=0.5, confidence=0.95, n_resamples=1000,
-                         ci_method="percentile", lr_d=None, batch_size=256, hidden=(64, 64),
+                         test_fraction=0.5, folds=None, confidence=0.95, n_resamples=1000,
+                         ci_method="percentile", lr_d=None, batch_size=256, hidden="auto",
                          gp_weight=10.0, gp_one_sided=True, clip_value=0.01,
                          num_threads=1) -> Estimate:
     r"""W1 (Euclidean ground metric, data units) from a critic trained on half the samples.
@@ -305,26 +302,36 @@ def estimate_wasserstein(x_real, x_fake, *, method="gp", steps=None, device="aut
     xr, xg = _points_pair(x_real, x_fake)
     critic = get_critic_method(method)
     steps, seed, hidden, lr_d = _settings(method, steps, seed, batch_size, hidden, num_threads,
-                                          lr_d)
+                                          lr_d, auto=True)
     settings = CriticSettings(gp_weight=gp_weight, gp_one_sided=gp_one_sided,
                               clip_value=clip_value)
     confidence, n_resamples = _check_ci(confidence, n_resamples, ci_method)
-    (r_tr, r_te, r_idx), (g_tr, g_te, g_idx) = _split(xr, xg, test_fraction, seed)
-    with _Threads(num_threads):
-        model = _fit(r_tr, g_tr, method=method, steps=steps, lr_d=lr_d, batch_size=batch_size,
-                     hidden=hidden, settings=settings, device=device, seed=seed)
+
+    def read(model, r_te, g_te):
         parts, coefs, diag = _read_critic(_cpu64(model), method, r_te, g_te, seed=seed,
                                           settings=settings)
-    value = float(sum(c * p.mean() for p, c in zip(parts, coefs)))
-    lo, hi = _bootstrap(parts, coefs, 0.0, confidence=confidence, n_resamples=n_resamples,
-                        ci_method=ci_method, seed=seed)
-    _finite_estimate(value, lo, hi, "W1 value")
+        return parts, coefs, 0.0, diag
+
+    with _Threads(num_threads):
+        out = run(xr, xg, read=read, method=method, hidden=hidden, lr_d=lr_d,
+                  test_fraction=test_fraction, folds=check_folds(folds), confidence=confidence,
+                  n_resamples=n_resamples, ci_method=ci_method, seed=seed, steps=steps,
+                  batch_size=batch_size, settings=settings, device=device)
+    _finite_estimate(out.value, out.ci_low, out.ci_high, "W1 value")
+    return _estimate(out, quantity="wasserstein", method=method, kind=critic.kind,
+                     is_lower_bound=critic.is_lower_bound, caveat=critic.caveat, steps=steps,
+                     seed=seed, confidence=confidence)
+
+
+def _estimate(out, *, quantity, method, kind, is_lower_bound, caveat, steps, seed,
+              confidence) -> Estimate:
     return Estimate(
-        value=value, ci_low=lo, ci_high=hi, quantity="wasserstein", method=method,
-        kind=critic.kind, is_lower_bound=critic.is_lower_bound, caveat=critic.caveat,
-        diagnostics=diag, steps=steps, seed=seed, device=str(model.shift.device),
-        n_train=len(r_tr) + len(g_tr), n_test=len(r_te) + len(g_te), confidence=confidence,
-        network=model, held_out=(r_idx, g_idx))
+        value=out.value, ci_low=out.ci_low, ci_high=out.ci_high, quantity=quantity,
+        method=method, kind=kind, is_lower_bound=is_lower_bound, caveat=caveat,
+        diagnostics=out.diagnostics, steps=steps, seed=seed,
+        device=str(out.model.shift.device), n_train=out.n_train, n_test=out.n_test,
+        confidence=confidence, network=out.model, held_out=out.held_out,
+        fold_values=out.fold_values, interval=out.interval)
 
 
 def check_critic(critic, x_real, x_fake, *, seed=0) -> CriticCheck:

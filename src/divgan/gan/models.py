@@ -23,8 +23,9 @@ _ACTIVATIONS = {
 }
 
 
-def check_hidden(hidden, name: str = "hidden") -> tuple[int, ...]:
-    """Hidden-layer widths: a non-empty sequence of ints >= 1, returned as a tuple.
+def check_hidden(hidden, name: str = "hidden", *, allow_empty: bool = False) -> tuple[int, ...]:
+    """Hidden-layer widths: a non-empty sequence of ints >= 1, returned as a tuple
+    (``allow_empty=True`` also accepts ``()``, a linear network).
 
     Examples
     --------
@@ -37,9 +38,9 @@ def check_hidden(hidden, name: str = "hidden") -> tuple[int, ...]:
     TypeError: hidden must be a non-empty sequence of layer widths (ints >= 1), e.g. (64, 64); got 5
     """
     if isinstance(hidden, (str, bytes)) or not isinstance(hidden, Sequence):
-        raise TypeError(f"{name} must be a non-empty sequence of layer widths (ints >= 1), "
-                        f"e.g. (64, 64); got {hidden!r}")
-    if len(hidden) == 0:
+        raise TypeError(f"{name} must be a {'' if allow_empty else 'non-empty '}sequence of "
+                        f"layer widths (ints >= 1), e.g. (64, 64); got {hidden!r}")
+    if len(hidden) == 0 and not allow_empty:
         raise ValueError(f"{name} must name at least one layer width, e.g. (64, 64); got {hidden!r}")
     return tuple(check_positive_int(h, f"{name} width") for h in hidden)
 
@@ -52,7 +53,7 @@ class MLP(nn.Module):
     in_dim, out_dim : int
         Input and output widths.
     hidden : sequence of int
-        Widths of the hidden layers (default two layers of 64).
+        Widths of the hidden layers (default two layers of 64); ``()`` is one linear layer.
     activation : {"relu", "leaky_relu", "tanh", "elu"}
         Non-linearity between layers (none after the last layer).
     spectral_norm : bool
@@ -73,7 +74,7 @@ class MLP(nn.Module):
         super().__init__()
         check_positive_int(in_dim, "in_dim")
         check_positive_int(out_dim, "out_dim")
-        hidden = check_hidden(hidden)
+        hidden = check_hidden(hidden, allow_empty=True)
         if activation not in _ACTIVATIONS:
             raise ValueError(f"activation must be one of {sorted(_ACTIVATIONS)}, got {activation!r}")
         widths = [in_dim, *hidden, out_dim]
