@@ -6,8 +6,9 @@ times the population's), so its held-out value falls short however it is trained
 linear network reaches the ceiling :math:`(1 + 2d/(n_t\|s\|^2))^{-1/2}` on a shift and one wide
 hidden layer (``8 d`` units) comes within a few percent on a scaling, where the optimal critic is
 a cone. ``hidden="auto"`` therefore fits both, each stopped early at its best score on a
-validation split, keeps the better by that score, and reads the value on points used neither
-to fit nor to choose.
+validation split (with the (64, 64) default), keeps the best by that score, and reads the value on points used neither
+to fit nor to choose. With fewer than 8 fitting points per side (or ``folds=2``, which leaves
+none to choose on) ``"auto"`` is the (64, 64) network alone.
 
 ``folds=K`` cross-fits: every point is read once, by a network fitted (and chosen) without it;
 the value is the mean of the K fold values and the interval Student's t over their spread,
@@ -27,7 +28,9 @@ from divgan.gan._fitting import _bootstrap, _fit, _split
 
 AUTO = "auto"
 _VALIDATION_FRACTION = 0.2  # hidden="auto" without folds: share of the training part
-_MAX_WIDTH = 1024  # hidden="auto": the wide layer has min(1024, max(64, 8 d)) units
+_DEFAULT = (64, 64)  # the estimators' fixed network
+_MIN_SELECT = 8  # hidden="auto" fits the default network alone below this many points per side
+_MAX_WIDTH = 1024  # hidden="auto": the wide layer has min(1024, 8 d) units
 _LINEAR_LR_FACTOR = 10.0  # a linear network's weights move ~lr per Adam step: it needs a larger one
 
 
@@ -39,15 +42,17 @@ def check_folds(folds) -> int | None:
 
 
 def candidates(method: str, d: int, hidden, lr_d: float) -> list[tuple[tuple[int, ...], float]]:
-    """``[(hidden, lr)]`` to fit: the caller's network, or for ``"auto"`` a linear one and one
-    wide hidden layer (weight clipping, the lecture's method, keeps its (64, 64) network: its
-    value is K * W1 for an unknown K, so scores of different networks do not compare)."""
+    """``[(hidden, lr)]`` to fit: the caller's network, or for ``"auto"`` a linear one, the
+    (64, 64) default and, from d = 16 on, one wide hidden layer of ``min(1024, 8 d)`` units
+    (weight clipping, the lecture's method, keeps its (64, 64) network: its value is K * W1
+    for an unknown K, so scores of different networks do not compare)."""
     if hidden != AUTO:
         return [(hidden, lr_d)]
     if method == "clip":
-        return [((64, 64), lr_d)]
-    width = min(_MAX_WIDTH, max(64, 8 * d))
-    return [((), _LINEAR_LR_FACTOR * lr_d), ((width,), lr_d)]
+        return [(_DEFAULT, lr_d)]
+    out = [((), _LINEAR_LR_FACTOR * lr_d), (_DEFAULT, lr_d)]
+    width = min(_MAX_WIDTH, 8 * d)
+    return out + [((width,), lr_d)] if width > _DEFAULT[0] else out
 
 
 def _fit_select(r_fit, g_fit, validation, cands, **fit):
@@ -92,10 +97,16 @@ def run(xr, xg, *, read, method, hidden, lr_d, test_fraction, folds, confidence,
     ``value = const + sum_k coef_k * mean(part_k)``. ``fit``: the remaining arguments of
     :func:`divgan.gan._fitting._fit` (``method`` included here)."""
     cands = candidates(method, xr.shape[1], hidden, lr_d)
-    select = hidden == AUTO and len(cands) > 1
     fit = dict(fit, method=method)
     if folds is None:
         (r_tr, r_te, r_idx), (g_tr, g_te, g_idx) = _split(xr, xg, test_fraction, seed)
+        n_fit = min(len(r_tr), len(g_tr)) * (1 - _VALIDATION_FRACTION)
+    else:
+        n_fit = min(len(xr), len(xg)) * (folds - 2) / folds
+    if len(cands) > 1 and n_fit < _MIN_SELECT:  # too few points to choose: the default network
+        cands = [(_DEFAULT, lr_d)]
+    select = len(cands) > 1
+    if folds is None:
         validation = None
         if select:
             (r_tr, r_val, _), (g_tr, g_val, _) = _split(r_tr, g_tr, _VALIDATION_FRACTION, seed,
