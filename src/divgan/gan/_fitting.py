@@ -40,6 +40,7 @@ _JS_STEPS, _JS_LR = 1000, 1e-3  # the discriminator's defaults (the critics' are
 _MAX_PAIR_POINTS = 2000  # N-D pairwise slopes: at most this many pooled points (4e6 pairs)
 _EVALS = 20  # early stopping: validation measurements per fit
 _MAX_VALIDATION = 4096  # early stopping: at most this many validation points per side
+_PATIENCE = 5  # early stopping: give up after this many measurements without a better score
 CI_METHODS = ("percentile", "bca")
 
 
@@ -135,7 +136,8 @@ def _fit(xr, xg, *, method, steps, lr_d, batch_size, hidden, settings, device, s
 
     Returns ``(model, score, step)``. With ``validation=(vr, vg)`` (numpy), the training
     objective on those points (:func:`_validation_score`) is measured ``_EVALS`` times during
-    the fit and the network is returned as it was at its best measurement (early stopping);
+    the fit and the network is returned as it was at its best measurement (early stopping;
+    the fit ends after ``_PATIENCE`` measurements without a better one);
     without, the network after the last step, ``score=None``."""
     dev = resolve_device(device)
     shift, scale = _standardise(np.concatenate([xr, xg]))
@@ -190,6 +192,8 @@ def _fit(xr, xg, *, method, steps, lr_d, batch_size, hidden, settings, device, s
             score = _validation_score(net, critic, vz[0], vz[1], settings, seed)
             if score > best[0]:
                 best = (score, step, copy.deepcopy(net.state_dict()))
+            elif step - best[1] >= _PATIENCE * every:  # no gain in a quarter of the fit
+                break
     if validation is not None:
         if best[2] is None:
             raise TrainingDivergedError(steps, f"the {name} on the validation points", math.nan,

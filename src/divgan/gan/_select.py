@@ -151,8 +151,10 @@ def _cross_fit(xr, xg, *, read, cands, select, folds, confidence, seed, fit) -> 
     v = np.asarray(values)
     mean, sd = float(v.mean()), float(v.std(ddof=1))
     half = float(scipy.stats.t.ppf(0.5 + confidence / 2, folds - 1)) * sd / math.sqrt(folds)
-    diag = {key: float(np.mean([d[key] for d in diags])) for key in diags[0]}
+    diag = {key: float(np.mean([d[key] for d in diags])) for key in diags[0]}  # fold means
     diag["fold_sd"] = sd
+    if select:
+        diag["linear_folds"] = float(sum(d["selected_depth"] == 0 for d in diags))
     return Outcome(mean, mean - half, mean + half, diag, first[0],
                    (parts_r[0], parts_g[0]), first[1], len(xr) + len(xg), tuple(values),
                    f"Student t over {folds} cross-fitted folds (each read by a network trained "

@@ -2,7 +2,10 @@ r"""Trained-network estimators of JS and W1, checked against the exact values.
 
 A fresh discriminator (for JS, L7) or critic (for W1, L15-L17) is trained on one part of the
 samples and read on the held-out part; the confidence interval is a bootstrap
-(:func:`scipy.stats.bootstrap`, real and fake resampled separately) over the held-out part.
+(:func:`scipy.stats.bootstrap`, real and fake resampled separately) over the held-out part with
+the network fixed, or with ``folds=K`` Student's t over K cross-fitted folds (training variation
+included). By default (``hidden="auto"``) the network is chosen among a linear, a (64, 64) and a
+wide one-layer network by its training objective on a validation split, each stopped early.
 What each number is (the measured accuracy is in the documentation):
 
 * ``estimate_js``: :math:`\tfrac12(\mathbb{E}\log D(x_r) + \mathbb{E}\log(1 - D(x_g)) + \log 4)`,
@@ -164,14 +167,30 @@ def estimate_js(x_real, x_fake, *, steps=None, device="auto", seed=0, test_fract
     seed : None, int, numpy.random.SeedSequence or numpy.random.Generator
         Seeds the split, the initialisation, the batches and the bootstrap.
     test_fraction : float
-        Share of each sample held out for the estimate.
+        Share of each sample held out for the estimate (without ``folds``).
+    folds : int, optional
+        Cross-fitting: each sample is cut into ``folds`` parts, each part is read by a network
+        trained (and chosen) on the others, the value is the mean of the fold values and the
+        interval Student's t over their spread, so it includes the variation between
+        trainings (``folds`` fits instead of one). Default ``None``: one held-out part and a
+        bootstrap of it with the trained network fixed (``Estimate.interval`` says which).
     confidence, n_resamples : float, int
         Bootstrap over the held-out samples (real and fake resampled separately).
     ci_method : {"percentile", "bca"}
         The bootstrap interval of :func:`scipy.stats.bootstrap` (``"bca"``: bias-corrected and
         accelerated).
     lr_d : float, optional
-        Adam's learning rate (default 1e-3).
+        Adam's learning rate (default 1e-3; ten times that for a linear network).
+    hidden : "auto" or sequence of int
+        ``"auto"`` (default): a linear network, the (64, 64) one and, from d = 16 on, one layer
+        of ``min(1024, 8 d)`` units are each trained on 80% of the training part, stopped
+        early at their best training objective on the other 20% (measured 20 times a fit),
+        and the best is read on the held-out part, which neither fitting nor choosing has
+        seen (in high dimension two-layer networks over-fit; see ``docs/critics_in_d.md``).
+        Chosen network and step: ``diagnostics["selected_depth"]``, ``["selected_width"]``,
+        ``["stopped_step"]`` (cross-fitted: means over the folds, and ``["linear_folds"]``,
+        how many folds chose the linear network). Widths such as ``(64, 64)`` (or ``()``, linear) fit that
+        network alone on the whole training part, for all the steps.
     num_threads : int or None
         torch threads during the fit (restored afterwards); ``None`` leaves them alone.
 
@@ -258,8 +277,9 @@ def estimate_wasserstein(x_real, x_fake, *, method="gp", steps=None, device="aut
     steps, lr_d : int, float, optional
         Optimiser steps and learning rate (defaults: 2000 and 1e-3 for gp, sn and ctransform,
         1500 and 5e-5 for clip).
-    device, seed, test_fraction, confidence, n_resamples, ci_method, num_threads
-        As in :func:`estimate_js`.
+    device, seed, test_fraction, folds, confidence, n_resamples, ci_method, hidden, num_threads
+        As in :func:`estimate_js` (``method="clip"`` keeps its (64, 64) network under
+        ``hidden="auto"``: its raw value is K W1 for an unknown K, so networks do not compare).
     gp_weight, gp_one_sided, clip_value
         λ (applied to the standardised data, so the same for data in any units; the
         weight in the data's units, spread × λ, is ``diagnostics['penalty_weight']``), the

@@ -121,6 +121,12 @@ def _plugin_w1(cell: Cell, x, y, *, pot_max: int | None = None) -> tuple[float, 
     return value, "network simplex", diag
 
 
+def _hidden(settings: dict):
+    """The spec's ``hidden``: "auto" (also when absent) or a tuple of widths."""
+    hidden = settings.get("hidden", "auto")
+    return hidden if hidden == "auto" else tuple(hidden)
+
+
 def _run_method(cell: Cell, x, y, device: str) -> dict:
     """value, CI, kind, actual device and diagnostics of the cell's method on (x, y)."""
     settings = json.loads(cell.settings)
@@ -129,14 +135,17 @@ def _run_method(cell: Cell, x, y, device: str) -> dict:
         from divgan import gan
 
         common = {"steps": steps, "device": device, "seed": cell.seed, "num_threads": 1,
-                  "n_resamples": settings.get("n_resamples", 1000)}
+                  "n_resamples": settings.get("n_resamples", 1000),
+                  "folds": settings.get("folds"), "hidden": _hidden(settings)}
         if cell.method == "js":
             est = gan.estimate_js(x, y, **common)
         else:
             extra = {"gp_weight": settings["gp_weight"]} if "gp_weight" in settings else {}
             est = gan.estimate_wasserstein(x, y, method=cell.method, **common, **extra)
         diag = dict(est.diagnostics)
-        if cell.method != "js":  # the most a 1-Lipschitz critic can score on the held-out halves
+        if cell.method != "js" and est.fold_values is None:
+            # the most a 1-Lipschitz critic can score on the held-out halves (cross-fitted
+            # values are means over folds: no one held-out sample to compare with)
             (r_idx, g_idx) = est.held_out
             diag["heldout_w1"] = _plugin_w1(cell, x[r_idx], y[g_idx],
                                             pot_max=HELDOUT_POT_MAX)[0]

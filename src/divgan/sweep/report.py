@@ -39,7 +39,8 @@ SELECT family, param_name, param, base, d, n, method, quantity,
        avg(CASE WHEN isfinite(h) THEN value - h END) AS heldout_gap,
        avg(CASE WHEN isfinite(h) AND value IS NOT NULL
                 THEN CASE WHEN value <= h THEN 1.0 ELSE 0.0 END END) AS below_heldout,
-       sum(wall_s) AS cpu_s
+       sum(wall_s) AS cpu_s,
+       max(TRY_CAST(json_extract_string(settings, '$.folds') AS INTEGER)) AS folds
 FROM c
 GROUP BY ALL
 ORDER BY family, param, base, d, n, method
@@ -72,6 +73,10 @@ def _fmt(x, digits=4) -> str:
     return "∞" if math.isinf(x) else f"{x:.{digits}g}"
 
 
+def _folds(r) -> str:
+    return f" [{r['folds']} folds]" if r.get("folds") else ""
+
+
 def _pct(x) -> str:
     return "—" if math.isnan(x) else f"{100 * x:.0f}%"
 
@@ -90,7 +95,7 @@ def summary_rows(store) -> list[dict]:
     order = list(METHODS)
     for r in rows:
         for k in ("exact", "mean", "sd", "ci_width", "coverage", "below", "heldout_gap",
-                  "below_heldout", "cpu_s"):
+                  "below_heldout", "cpu_s"):  # (folds stays None or an int)
             r[k] = _none(r[k])
         ok = math.isfinite(r["exact"]) and r["exact"] != 0
         r["rel_bias"] = (r["mean"] - r["exact"]) / r["exact"] if ok else math.nan
@@ -110,8 +115,11 @@ def _markdown(rows, store: Path, png_name: str) -> str:
         f"{failed} failed); written {now:%Y-%m-%d %H:%M} UTC by `divgan report`",
         f"- Compute time summed over cells: "
         f"{sum(r['cpu_s'] for r in rows if not math.isnan(r['cpu_s'])):.0f} s",
-        "- n = points drawn from each distribution; the networks train on n/2 of each and are "
-        "read (value and 95% bootstrap CI) on the other n/2.",
+        "- n = points drawn from each distribution. The networks train on n/2 of each and are "
+        "read (value and 95% bootstrap CI, the trained network fixed) on the other n/2; in rows "
+        "marked [K folds] every point is read once by a network trained without it, the value "
+        "is the mean of the K fold values and the CI Student's t over their spread (training "
+        "variation included).",
         "",
         "Columns: estimate = mean ± sd over seeds; CI width = mean width of the CI; coverage "
         "= fraction of seeds whose CI contains the exact value; ≤ exact = fraction of seeds at "
@@ -133,7 +141,7 @@ def _markdown(rows, store: Path, png_name: str) -> str:
         gap = "—" if math.isnan(r["heldout_gap"]) else f"{100 * r['heldout_gap']:+.2f}%"
         lines.append(
             f"| {fam} | {r['param_name']} = {r['param']:g} | {r['d']} | {r['n']} | "
-            f"{_LABELS[r['method']]}, {r['quantity']} | {_fmt(r['exact'])} | "
+            f"{_LABELS[r['method']]}{_folds(r)}, {r['quantity']} | {_fmt(r['exact'])} | "
             f"{_fmt(r['mean'])} ± {_fmt(r['sd'], 2)} | {_fmt(r['ci_width'], 2)} | "
             f"{_pct(r['coverage'])} | {_pct(r['below'])} | {bias} | {gap} | "
             f"{_pct(r['below_heldout'])} | {r['runs'] + r['failed']} ({r['failed']}) |")

@@ -12,6 +12,8 @@ A spec names the axes of the grid; every combination is one :class:`Cell`::
     steps = 100             # or a table per method: steps = { gp = 100, js = 50 }
     n_resamples = 200
     gp_weight = 10.0
+    folds = 5               # cross-fitted value and interval (default: one held-out half)
+    hidden = "auto"         # the estimators' default; or widths, e.g. [64, 64], [] = linear
 
     [families.shifted]      # one table per family, its parameter(s) as lists
     shift = [1.0]
@@ -59,7 +61,8 @@ METHODS = {
     "knn": ("KL", False),
 }
 SHIFT_BASES = ("gaussian", "uniform")
-ESTIMATOR_KEYS = ("steps", "n_resamples", "gp_weight", "n_projections", "k")
+ESTIMATOR_KEYS = ("steps", "n_resamples", "gp_weight", "n_projections", "k", "folds", "hidden")
+_TORCH = ("gp", "sn", "clip", "ctransform", "js")
 TOP_KEYS = ("name", "d", "n", "seeds", "methods", "estimator", "families")
 
 
@@ -168,8 +171,8 @@ def _estimator(table, methods: list) -> dict:
         for m in methods:
             if METHODS[m][1]:
                 out[m]["steps"] = steps
-    checks = {"n_resamples": (int, lambda v: v >= 10, "a whole number >= 10",
-                              ("gp", "sn", "clip", "ctransform", "js")),
+    checks = {"n_resamples": (int, lambda v: v >= 10, "a whole number >= 10", _TORCH),
+              "folds": (int, lambda v: v >= 2, "a whole number >= 2", _TORCH),
               "gp_weight": (float, lambda v: math.isfinite(v) and v > 0, "a number > 0",
                             ("gp",)),
               "n_projections": (int, _positive_int, "a whole number >= 1", ("sliced",)),
@@ -184,6 +187,15 @@ def _estimator(table, methods: list) -> dict:
             for m in methods:
                 if m in applies:
                     out[m][key] = float(v) if kind is float else v
+    if "hidden" in table:
+        v = table["hidden"]
+        if v != "auto" and not (isinstance(v, list) and all(
+                isinstance(w, int) and not isinstance(w, bool) and w >= 1 for w in v)):
+            raise _err("estimator.hidden", v, '"auto" or a list of layer widths >= 1 '
+                                              '([] for a linear network)')
+        for m in methods:
+            if m in _TORCH:
+                out[m]["hidden"] = v
     return out
 
 

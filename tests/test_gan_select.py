@@ -1,0 +1,154 @@
+"""Model selection, early stopping and cross-fitting of the estimators (issue 8 sections 5-6).
+
+Expected values are closed forms (W1 of a shift = |s|; Student's t interval from scipy on the
+fold values the estimate reports) or recomputed here from the returned network.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import scipy.stats
+
+torch = pytest.importorskip("torch")
+
+from divgan import theory  # noqa: E402
+from divgan.gan import _fitting  # noqa: E402
+from divgan.gan._fitting import _fit, _validation_score  # noqa: E402
+from divgan.gan._select import candidates  # noqa: E402
+from divgan.gan.critics import CriticSettings, get_critic_method  # noqa: E402
+from divgan.gan.estimators import estimate_js, estimate_wasserstein  # noqa: E402
+from divgan.sweep.spec import parse_spec  # noqa: E402
+
+
+def _shift(d, n, seed=0, shift=1.0):
+    return theory.shifted(d, shift).sample(n, seed=seed)
+
+
+def test_candidates_are_a_linear_the_default_and_from_d16_a_wide_layer():
+    lin, default = ((), 1e-2), ((64, 64), 1e-3)
+    assert candidates("gp", 1, "auto", 1e-3) == [lin, default]
+    assert candidates("gp", 8, "auto", 1e-3) == [lin, default]
+    assert candidates("sn", 16, "auto", 1e-3) == [lin, default, ((128,), 1e-3)]
+    assert candidates("js", 4096, "auto", 1e-3)[-1] == ((1024,), 1e-3)
+    assert candidates("clip", 128, "auto", 5e-5) == [((64, 64), 5e-5)]  # K * W1: no choice
+    assert candidates("gp", 128, (32,), 1e-3) == [((32,), 1e-3)]
+
+
+@pytest.mark.parametrize("method", ["js", "gp", "sn"])
+def test_early_stopping_returns_the_network_at_its_best_validation_score(method, monkeypatch):
+    monkeypatch.setattr(_fitting, "_PATIENCE", 10**6)  # measure to the end (no early exit)
+    xr, xg = _shift(4, 600, seed=1)
+    critic = None if method == "js" else get_critic_method(method)
+    settings = None if method == "js" else CriticSettings()
+    model, score, step = _fit(xr[:400], xg[:400], method=method, steps=200, lr_d=1e-3,
+                              batch_size=64, hidden=(32,), settings=settings, device="cpu",
+                              seed=3, validation=(xr[400:], xg[400:]))
+    assert 1 <= step <= 200 and math.isfinite(score)
+    # the returned network scores exactly its reported best on the validation points
+    z = [torch.as_tensor((v - model.shift.numpy()) / model.scale, dtype=torch.float32)
+         for v in (xr[400:], xg[400:])]
+    assert _validation_score(model.net, critic, z[0], z[1], settings, 3) == pytest.approx(
+        score, rel=1e-6, abs=1e-9)
+    # the last step was measured too, so the same fit run to the end without validation
+    # (identical seed, batches and steps) scores no better
+    last, none_score, last_step = _fit(xr[:400], xg[:400], method=method, steps=200,
+                                       lr_d=1e-3, batch_size=64, hidden=(32,),
+                                       settings=settings, device="cpu", seed=3)
+    assert none_score is None and last_step == 200
+    assert _validation_score(last.net, critic, z[0], z[1], settings, 3) <= score + 1e-9
+
+
+def test_auto_picks_the_linear_critic_on_a_shift_in_d_32_and_gets_closer_than_64x64():
+    # Population W1 = |s| = 1. In d = 32 with 1000 training points a side the (64, 64) critic
+    # over-fits (measured 0.75-0.8 of W1); the linear one's ceiling is
+    # (1 + 2d/(n_t |s|^2))^(-1/2) = 0.97 with n_t = 800 fitting points.
+    xr, xg = _shift(32, 2000, seed=2)
+    auto = estimate_wasserstein(xr, xg, device="cpu", seed=0, steps=600, n_resamples=50)
+    fixed = estimate_wasserstein(xr, xg, device="cpu", seed=0, steps=600, n_resamples=50,
+                                 hidden=(64, 64))
+    assert auto.diagnostics["selected_depth"] == 0.0
+    assert "selected_depth" not in fixed.diagnostics
+    assert abs(auto.value - 1.0) < abs(fixed.value - 1.0)
+    assert abs(auto.value - 1.0) <= 0.1, auto.value
+
+
+def test_auto_discriminator_on_a_shift_in_d_32_is_within_0_02_of_js():
+    pair = theory.shifted(32, 1.0)  # JS = 1-D JS of N(0,1), N(1,1) by quadrature
+    xr, xg = pair.sample(4000, seed=4)
+    est = estimate_js(xr, xg, device="cpu", seed=0, steps=500, n_resamples=50)
+    assert abs(est.value - pair.js) <= 0.02, (est.value, pair.js)
+
+
+def test_cross_fitted_value_is_the_mean_of_the_folds_and_the_interval_student_t():
+    xr, xg = _shift(2, 300, seed=5, shift=2.0)
+    est = estimate_wasserstein(xr, xg, device="cpu", seed=1, steps=100, folds=4,
+                               confidence=0.9)
+    v = np.array(est.fold_values)
+    assert len(v) == 4 and est.value == pytest.approx(v.mean(), rel=1e-12)
+    half = scipy.stats.t.ppf(0.95, 3) * v.std(ddof=1) / 2.0
+    assert (est.ci_low, est.ci_high) == pytest.approx((v.mean() - half, v.mean() + half))
+    assert "Student t over 4 cross-fitted folds" in est.interval
+    assert est.n_test == 600 and est.diagnostics["fold_sd"] == pytest.approx(v.std(ddof=1))
+    r_idx, g_idx = est.held_out  # the first fold: a quarter of each sample
+    assert len(r_idx) == 75 and len(g_idx) == 75
+    one = estimate_wasserstein(xr, xg, device="cpu", seed=1, steps=100, n_resamples=50)
+    assert one.fold_values is None and "bootstrap" in one.interval
+
+
+def test_cross_fitting_the_discriminator_and_reproducibility():
+    xr, xg = _shift(1, 200, seed=6, shift=3.0)
+    a = estimate_js(xr, xg, device="cpu", seed=2, steps=80, folds=3)
+    b = estimate_js(xr, xg, device="cpu", seed=2, steps=80, folds=3)
+    assert a.fold_values == b.fold_values and a.value == b.value
+    assert a.ci_low <= a.value <= a.ci_high
+
+
+def test_too_few_points_to_choose_fall_back_to_the_default_network():
+    xr, xg = _shift(3, 12, seed=7)
+    est = estimate_wasserstein(xr, xg, device="cpu", seed=0, steps=20, n_resamples=20)
+    assert "selected_depth" not in est.diagnostics  # 6 training points a side: no choice
+    two = estimate_wasserstein(xr, xg, device="cpu", seed=0, steps=20, folds=2)
+    assert "selected_depth" not in two.diagnostics  # 2 folds leave none to choose on
+
+
+@pytest.mark.parametrize("folds, err, match", [
+    (1, ValueError, "folds must be >= 2"),
+    (2.5, TypeError, "folds must be"),
+    ("5", TypeError, "folds must be"),
+    (60, ValueError, "too few for folds=60"),
+])
+def test_bad_folds_are_named(folds, err, match):
+    xr, xg = _shift(2, 100)
+    with pytest.raises(err, match=match):
+        estimate_wasserstein(xr, xg, device="cpu", steps=5, folds=folds)
+
+
+def test_bad_hidden_is_named():
+    xr, xg = _shift(2, 100)
+    with pytest.raises(TypeError, match="hidden must be 'auto' or a sequence"):
+        estimate_js(xr, xg, device="cpu", steps=5, hidden="wide")
+    with pytest.raises(ValueError, match="hidden width must be >= 1"):
+        estimate_wasserstein(xr, xg, device="cpu", steps=5, hidden=(8, 0))
+
+
+def test_linear_hidden_is_a_linear_critic():
+    xr, xg = _shift(3, 200, shift=2.0)
+    est = estimate_wasserstein(xr, xg, device="cpu", steps=50, hidden=(), n_resamples=20)
+    linears = [m for m in est.network.modules() if isinstance(m, torch.nn.Linear)]
+    assert len(linears) == 1 and linears[0].weight.shape == (1, 3)
+
+
+def test_sweep_spec_takes_folds_and_hidden_and_names_bad_values():
+    base = {"name": "t", "d": [2], "n": [100], "seeds": [0], "methods": ["gp", "plugin"],
+            "families": {"shifted": {"shift": [1.0], "base": ["gaussian"]}}}
+    spec = parse_spec({**base, "estimator": {"folds": 3, "hidden": []}})
+    gp = [c for c in spec.cells if c.method == "gp"][0]
+    plug = [c for c in spec.cells if c.method == "plugin"][0]
+    assert '"folds": 3' in gp.settings and '"hidden": []' in gp.settings
+    assert "folds" not in plug.settings
+    with pytest.raises(ValueError, match="estimator.folds: got 1; expected a whole number >= 2"):
+        parse_spec({**base, "estimator": {"folds": 1}})
+    with pytest.raises(ValueError, match="estimator.hidden: got 'wide'"):
+        parse_spec({**base, "estimator": {"hidden": "wide"}})
