@@ -301,6 +301,8 @@ def test_estimate_checks_its_inputs_in_the_users_words(tmp_path, capsys):
          "REAL has 1 coordinate(s) per point and FAKE has 2; they must match"),
         (["estimate", str(big), str(big), "--quantity", "js", "--method", "sn"],
          "--quantity js trains a discriminator and has no --method"),
+        (["estimate", str(big), str(big), "--folds", "40"],
+         "REAL has 50 point(s); --folds 40 needs at least 80 (2 per fold)"),
     ]
     for argv, words in cases:
         assert main(argv + ["--device", "cpu", "--steps", "1"]) == 2
@@ -308,6 +310,18 @@ def test_estimate_checks_its_inputs_in_the_users_words(tmp_path, capsys):
         assert words in line
         for internal in ("x_real", "x_fake", "test_fraction", "raw_value", " y "):
             assert internal not in line
+
+
+def test_estimate_cross_fits_with_folds(tmp_path, capsys):
+    rng = np.random.default_rng(8)
+    real = _save(tmp_path, "r.npy", rng.normal(size=(60, 2)))
+    fake = _save(tmp_path, "f.npy", rng.normal(size=(60, 2)) + [2.0, 0.0])
+    assert main(["estimate", str(real), str(fake), "--folds", "3", "--steps", "20",
+                 "--device", "cpu"]) == 0
+    out = capsys.readouterr().out
+    assert "3 folds, every point read once" in out
+    assert "interval: Student t over 3 cross-fitted folds" in out
+    assert "on the held-out samples" not in out  # no one held-out sample to compare with
 
 
 def test_failed_work_is_one_line_and_exit_code_1(tmp_path, capsys, monkeypatch):

@@ -18,7 +18,14 @@ import argparse
 import sys
 from pathlib import Path
 
-from divgan._cli.common import byte_size, check_out_dir, order_p, positive_int, seed_int
+from divgan._cli.common import (
+    byte_size,
+    check_out_dir,
+    folds_int,
+    order_p,
+    positive_int,
+    seed_int,
+)
 from divgan._cli.sweep import add_report_parser, add_sweep_parser
 
 CRITIC_METHOD_NAMES = ("gp", "sn", "clip", "ctransform")
@@ -95,8 +102,8 @@ def _add_estimate(sub) -> None:
     p = sub.add_parser(
         "estimate", help="estimate JS or W1 between two .npy sample files with a trained network",
         description="Train a fresh discriminator (JS) or critic (W1) on half of each file, read "
-                    "the estimate with a bootstrap interval on the other half, and print it "
-                    "beside the exact W1 of the samples.")
+                    "the estimate with a bootstrap interval on the other half (or cross-fit "
+                    "with --folds K), and print it beside the exact W1 of the samples.")
     p.add_argument("real", type=Path, metavar="REAL", help=_SAMPLES_HELP.format("real", "n", "n"))
     p.add_argument("fake", type=Path, metavar="FAKE",
                    help=_SAMPLES_HELP.format("fake (e.g. generated)", "m", "m") + ", the same d")
@@ -113,6 +120,11 @@ def _add_estimate(sub) -> None:
     p.add_argument("--steps", type=positive_int, default=None, metavar="N",
                    help="training steps of the network (default: js 1000, gp 2000, sn 2000, "
                         "clip 1500, ctransform 2000)")
+    p.add_argument("--folds", type=folds_int, default=None, metavar="K",
+                   help="cross-fit over K folds: every point is read by a network trained "
+                        "without it, the value is the mean over folds and the interval "
+                        "Student's t over their spread, training variation included; K fits "
+                        "(default: one held-out half, bootstrap interval with the network fixed)")
     p.add_argument("--seed", type=seed_int, default=0, metavar="S", help=_SEED_HELP)
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"], help=_DEVICE_HELP)
     p.set_defaults(func=_cmd_estimate)

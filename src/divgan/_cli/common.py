@@ -202,6 +202,15 @@ def seed_int(text: str) -> int:
     return _whole_number(text, 0)
 
 
+def folds_int(text: str) -> int:
+    """A number of cross-fitting folds: an integer >= 2 (argparse type).
+
+    >>> folds_int("5")
+    5
+    """
+    return _whole_number(text, 2)
+
+
 def order_p(text: str) -> float:
     """The order p of W_p: a real number >= 1, or ``inf`` (argparse type).
 

@@ -45,6 +45,9 @@ def _check_inputs(args, xr: np.ndarray, xg: np.ndarray) -> None:
             raise ValueError(f"{name} has {len(x)} point(s); divgan estimate needs at least "
                              f"{MIN_POINTS} per file (half train the network, half are held "
                              f"out to read the estimate)")
+        if args.folds is not None and len(x) < 2 * args.folds:
+            raise ValueError(f"{name} has {len(x)} point(s); --folds {args.folds} needs at "
+                             f"least {2 * args.folds} (2 per fold)")
     if args.quantity == "js" and args.method is not None:
         raise ValueError("--method chooses the critic of --quantity wasserstein; "
                          "--quantity js trains a discriminator and has no --method")
@@ -58,7 +61,7 @@ def estimate_command(args) -> int:
     _check_inputs(args, xr, xg)
     from divgan.gan.estimators import estimate_js, estimate_wasserstein
 
-    common = {"device": args.device, "seed": args.seed}
+    common = {"device": args.device, "seed": args.seed, "folds": args.folds}
     if args.steps is not None:
         common["steps"] = args.steps
     if args.quantity == "js":
@@ -66,8 +69,12 @@ def estimate_command(args) -> int:
     else:
         est = estimate_wasserstein(xr, xg, method=args.method or "gp", **common)
     print(est.summary())
+    where = (f"read on {est.n_test} held out" if est.fold_values is None else
+             f"{len(est.fold_values)} folds, every point read once by a network trained "
+             f"without it")
     print(f"  n = {len(xr)}, m = {len(xg)}, d = {xr.shape[1]}; trained on {est.n_train} points "
-          f"for {est.steps} steps on {est.device} (seed {est.seed}), read on {est.n_test} held out")
+          f"for {est.steps} steps on {est.device} (seed {est.seed}), {where}")
+    print(f"  interval: {est.interval}")
     print(f"  {est.caveat}")
     if args.quantity == "js":
         print("  exact JS: not computable from samples alone (needs densities); "
@@ -85,6 +92,8 @@ def estimate_command(args) -> int:
               f"({(est.value - exact) / exact:+.2%})")
     else:
         print(f"  exact W1 = 0 ({how}, all samples)")
+    if est.fold_values is not None:
+        return 0  # no one held-out sample: each fold was read on its own part
     r_idx, g_idx = est.held_out
     held, _ = _exact(xr[r_idx], xg[g_idx])
     print(f"  exact W1 = {held:.6g} on the held-out samples; gap {est.value - held:+.4g}")
