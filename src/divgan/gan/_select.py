@@ -4,10 +4,10 @@ Why (measured, ``docs/critics_in_d.md``): in high dimension a two-layer critic o
 over-fits its training half from the first hundred steps (the training samples' own W1 is many
 times the population's), so its held-out value falls short however it is trained, while a
 linear network reaches the ceiling :math:`(1 + 2d/(n_t\|s\|^2))^{-1/2}` on a shift and one wide
-hidden layer (``8 d`` units) comes within a few percent on a scaling, where the optimal critic is
-a cone. ``hidden="auto"`` therefore fits both, each stopped early at its best score on a
-validation split (with the (64, 64) default), keeps the best by that score, and reads the value on points used neither
-to fit nor to choose. With fewer than 8 fitting points per side (or ``folds=2``, which leaves
+hidden layer (``8 d`` units) comes within 5-8% on a scaling, where the optimal critic is a cone.
+``hidden="auto"`` therefore fits both and the (64, 64) default, each stopped early at its best
+score on a validation split, keeps the best by that score, and reads the value on points used
+neither to fit nor to choose. With fewer than 8 fitting points per side (or ``folds=2``, which leaves
 none to choose on) ``"auto"`` is the (64, 64) network alone.
 
 ``folds=K`` cross-fits: every point is read once, by a network fitted (and chosen) without it;
