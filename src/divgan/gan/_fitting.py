@@ -100,18 +100,16 @@ def _check_ci(confidence, n_resamples, ci_method):
 
 def _split(xr, xg, test_fraction, seed, *, stream=7):
     """``((r_train, r_test, r_test_index), (g_train, g_test, g_test_index))``; ``stream`` 29
-    is the validation split of a training part (``hidden="auto"``)."""
+    is the validation split of a training part (``hidden="auto"``, only with >= 10 points a
+    side, so that split always succeeds)."""
     f = check_fraction(test_fraction, "test_fraction")
     rng = np.random.default_rng([seed, stream])
     out = []
     for x, name in ((xr, "x_real"), (xg, "x_fake")):
         n_test = round(f * len(x))
         if n_test < 2 or len(x) - n_test < 2:
-            what = (f"held-out parts of at least 2 each (test_fraction={f})" if stream == 7 else
-                    f"validation parts of at least 2 each (hidden='auto' keeps {f:.0%} of the "
-                    f"training part to choose the network; a fixed hidden=(64, 64) needs none)")
-            raise ValueError(f"{name} has {len(x)} {'samples' if stream == 7 else 'training samples'}"
-                             f": too few to split into training and {what}")
+            raise ValueError(f"{name} has {len(x)} samples: too few to split into training and "
+                             f"held-out parts of at least 2 each (test_fraction={f})")
         perm = rng.permutation(len(x))
         test = np.sort(perm[:n_test])
         out.append((x[perm[n_test:]], x[test], test))

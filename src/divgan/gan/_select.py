@@ -7,8 +7,8 @@ linear network reaches the ceiling :math:`(1 + 2d/(n_t\|s\|^2))^{-1/2}` on a shi
 hidden layer (``8 d`` units) comes within 5-8% on a scaling, where the optimal critic is a cone.
 ``hidden="auto"`` therefore fits both and the (64, 64) default, each stopped early at its best
 score on a validation split, keeps the best by that score, and reads the value on points used
-neither to fit nor to choose. With fewer than 8 fitting points per side (or ``folds=2``, which leaves
-none to choose on) ``"auto"`` is the (64, 64) network alone.
+neither to fit nor to choose. With fewer than 8 fitting points per side (or ``folds=2``, which
+leaves none to choose on) ``"auto"`` is the (64, 64) network alone.
 
 ``folds=K`` cross-fits: every point is read once, by a network fitted (and chosen) without it;
 the value is the mean of the K fold values and the interval Student's t over their spread,

@@ -189,8 +189,8 @@ def estimate_js(x_real, x_fake, *, steps=None, device="auto", seed=0, test_fract
         seen (in high dimension two-layer networks over-fit; see ``docs/critics_in_d.md``).
         Chosen network and step: ``diagnostics["selected_depth"]``, ``["selected_width"]``,
         ``["stopped_step"]`` (cross-fitted: means over the folds, and ``["linear_folds"]``,
-        how many folds chose the linear network). Widths such as ``(64, 64)`` (or ``()``, linear) fit that
-        network alone on the whole training part, for all the steps.
+        how many folds chose the linear network). Widths such as ``(64, 64)`` (or ``()``,
+        linear) fit that network alone on the whole training part, for all the steps.
     num_threads : int or None
         torch threads during the fit (restored afterwards); ``None`` leaves them alone.
 
