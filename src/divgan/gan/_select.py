@@ -114,7 +114,7 @@ def run(xr, xg, *, read, method, hidden, lr_d, test_fraction, folds, confidence,
             validation = (r_val, g_val)
         model, info = _fit_select(r_tr, g_tr, validation, cands, seed=seed, **fit)
         parts, coefs, const, diag = read(model, r_te, g_te)
-        value = float(const + sum(c * p.mean() for p, c in zip(parts, coefs)))
+        value = _value(parts, coefs, const)
         lo, hi = _bootstrap(parts, coefs, const, confidence=confidence, n_resamples=n_resamples,
                             ci_method=ci_method, seed=seed)
         return Outcome(value, lo, hi, {**diag, **info}, model, (r_idx, g_idx),
@@ -125,16 +125,24 @@ def run(xr, xg, *, read, method, hidden, lr_d, test_fraction, folds, confidence,
                       confidence=confidence, seed=seed, fit=fit)
 
 
+def _value(parts, coefs, const) -> float:
+    """``const + sum_k coef_k * mean(part_k)``: a value as ``read`` describes it."""
+    return float(const + sum(c * p.mean() for p, c in zip(parts, coefs)))
+
+
+def _fold_indices(x, name, folds, rng) -> list[np.ndarray]:
+    """``folds`` disjoint sorted index arrays covering ``x``, at least 2 indices each."""
+    if len(x) < 2 * folds:
+        raise ValueError(f"{name} has {len(x)} samples: too few for folds={folds} (at least "
+                         f"2 per fold)")
+    return [np.sort(p) for p in np.array_split(rng.permutation(len(x)), folds)]
+
+
 def _cross_fit(xr, xg, *, read, cands, select, folds, confidence, seed, fit) -> Outcome:
     rng = np.random.default_rng([seed, 19])
-    parts_r, parts_g = [], []
-    for x, name in ((xr, "x_real"), (xg, "x_fake")):
-        if len(x) < 2 * folds:
-            raise ValueError(f"{name} has {len(x)} samples: too few for folds={folds} (at least "
-                             f"2 per fold)")
-        parts = np.array_split(rng.permutation(len(x)), folds)
-        (parts_r if name == "x_real" else parts_g).extend(np.sort(p) for p in parts)
-    values, diags, first = [], [], None
+    parts_r = _fold_indices(xr, "x_real", folds, rng)
+    parts_g = _fold_indices(xg, "x_fake", folds, rng)
+    values, diags = [], []
     for k in range(folds):
         val = (k + 1) % folds if select else None
         train = [j for j in range(folds) if j not in (k, val)]
@@ -144,10 +152,10 @@ def _cross_fit(xr, xg, *, read, cands, select, folds, confidence, seed, fit) -> 
         fold_seed = int(np.random.SeedSequence([seed, 23, k]).generate_state(1)[0])
         model, info = _fit_select(r_fit, g_fit, validation, cands, seed=fold_seed, **fit)
         parts, coefs, const, diag = read(model, xr[parts_r[k]], xg[parts_g[k]])
-        values.append(float(const + sum(c * p.mean() for p, c in zip(parts, coefs))))
+        values.append(_value(parts, coefs, const))
         diags.append({**diag, **info})
-        if first is None:
-            first = (model, len(r_fit) + len(g_fit))
+        if k == 0:  # the network and training size the Estimate reports: the first fold's
+            first_model, first_n_train = model, len(r_fit) + len(g_fit)
     v = np.asarray(values)
     mean, sd = float(v.mean()), float(v.std(ddof=1))
     half = float(scipy.stats.t.ppf(0.5 + confidence / 2, folds - 1)) * sd / math.sqrt(folds)
@@ -155,7 +163,7 @@ def _cross_fit(xr, xg, *, read, cands, select, folds, confidence, seed, fit) -> 
     diag["fold_sd"] = sd
     if select:
         diag["linear_folds"] = float(sum(d["selected_depth"] == 0 for d in diags))
-    return Outcome(mean, mean - half, mean + half, diag, first[0],
-                   (parts_r[0], parts_g[0]), first[1], len(xr) + len(xg), tuple(values),
+    return Outcome(mean, mean - half, mean + half, diag, first_model,
+                   (parts_r[0], parts_g[0]), first_n_train, len(xr) + len(xg), tuple(values),
                    f"Student t over {folds} cross-fitted folds (each read by a network trained "
                    f"without it: training variation included)")
