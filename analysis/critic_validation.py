@@ -208,9 +208,9 @@ def run_study(settings: Settings, out_dir: Path, *, progress: bool = True,
     store = Path(store) if store is not None else out_dir / f"{spec.name}.duckdb"
     t0 = time.perf_counter()
     run_sweep(spec, store, workers=workers, progress="auto" if progress else False)
-    import divgan
+    from divgan.sweep import code_version
 
-    keys = {c.key(divgan.__version__) for c in spec.cells}
+    keys = {c.key(code_version()) for c in spec.cells}
     with SweepStore(store, read_only=True) as db:
         stored = [r for r in db.rows() if r["key"] in keys]
     failed = [r for r in stored if r["error"] is not None]

@@ -27,10 +27,12 @@ def _shift(d, n, seed=0, shift=1.0):
 
 
 def test_candidates_are_a_linear_the_default_and_from_d16_a_wide_layer():
-    lin, default = ((), 1e-2), ((64, 64), 1e-3)
-    assert candidates("gp", 1, "auto", 1e-3) == [lin, default]
-    assert candidates("gp", 8, "auto", 1e-3) == [lin, default]
-    assert candidates("sn", 16, "auto", 1e-3) == [lin, default, ((128,), 1e-3)]
+    solved, trained, default = ((), None), ((), 1e-2), ((64, 64), 1e-3)
+    assert candidates("gp", 1, "auto", 1e-3) == [solved, default]  # None: closed form
+    assert candidates("gp", 8, "auto", 1e-3) == [solved, default]
+    assert candidates("sn", 16, "auto", 1e-3) == [solved, default, ((128,), 1e-3)]
+    assert candidates("ctransform", 8, "auto", 1e-3) == [trained, default]
+    assert candidates("js", 8, "auto", 1e-3) == [trained, default]
     assert candidates("js", 4096, "auto", 1e-3)[-1] == ((1024,), 1e-3)
     assert candidates("clip", 128, "auto", 5e-5) == [((64, 64), 5e-5)]  # K * W1: no choice
     assert candidates("gp", 128, (32,), 1e-3) == [((32,), 1e-3)]
@@ -58,6 +60,70 @@ def test_early_stopping_returns_the_network_at_its_best_validation_score(method,
                                        settings=settings, device="cpu", seed=3)
     assert none_score is None and last_step == 200
     assert _validation_score(last.net, critic, z[0], z[1], settings, 3) <= score + 1e-9
+
+
+def _standardised_mean_gap(xr, xg):
+    """Mean difference of the points standardised by their pooled per-coordinate mean and one
+    scale, the root mean variance (recomputed here, not taken from divgan)."""
+    pooled = np.concatenate([xr, xg])
+    s = math.sqrt(pooled.var(axis=0).mean())
+    return (xr.mean(axis=0) - xg.mean(axis=0)) / s, s
+
+
+@pytest.mark.parametrize("one_sided", [True, False])
+def test_linear_gp_critic_is_solved_exactly(one_sided):
+    # For g(z) = w.z + b the gp objective is w.D - lam (|w| - 1)^2 (gradient w everywhere), whose
+    # maximiser is w = (1 + |D|/(2 lam)) D/|D|: the fitted critic must be that, its objective
+    # on the fitting points above any trained or perturbed linear critic's.
+    xr, xg = _shift(16, 1200, seed=8, shift=0.5)
+    lam = 10.0
+    settings = CriticSettings(gp_weight=lam, gp_one_sided=one_sided)
+    model, score, step = _fitting._fit_linear(xr, xg, method="gp", settings=settings,
+                                              device="cpu", seed=0, validation=(xr, xg))
+    gap, s = _standardised_mean_gap(xr, xg)
+    t = 1 + np.linalg.norm(gap) / (2 * lam)
+    w = model.net.net.net[0].weight.detach().double().numpy()[0]
+    np.testing.assert_allclose(w, t * gap / np.linalg.norm(gap), rtol=1e-6)
+    assert step == 0
+    # in the data's units f(x) = s g((x - m)/s): its dual value is t * <u, mean gap>
+    u = (xr.mean(0) - xg.mean(0)) / np.linalg.norm(xr.mean(0) - xg.mean(0))
+    dual = _fitting._scores(_fitting._cpu64(model), xr).mean() - \
+        _fitting._scores(_fitting._cpu64(model), xg).mean()
+    assert dual == pytest.approx(t * u @ (xr.mean(0) - xg.mean(0)), rel=1e-6)
+    critic = get_critic_method("gp")
+    z = [torch.as_tensor((v - model.shift.numpy()) / s, dtype=torch.float32) for v in (xr, xg)]
+    objective = _validation_score(model.net, critic, z[0], z[1], settings, 0)
+    assert objective == pytest.approx(score, rel=1e-6)
+    rng = np.random.default_rng(0)
+    for scale in (0.98, 1.02):
+        for other in (t * scale * gap / np.linalg.norm(gap),
+                      w + 0.05 * rng.normal(size=16) / 4):
+            net = critic.build(16, ())
+            with torch.no_grad():
+                net.net.net[0].weight.copy_(torch.as_tensor(other[None, :]))
+            assert _validation_score(net, critic, z[0], z[1], settings, 0) < objective
+    trained, _, _ = _fit(xr, xg, method="gp", steps=300, lr_d=1e-2, batch_size=256, hidden=(),
+                         settings=settings, device="cpu", seed=0)
+    assert _validation_score(trained.net, critic, z[0], z[1], settings, 0) <= objective + 1e-6
+
+
+def test_linear_sn_critic_is_the_unit_mean_gap_direction():
+    xr, xg = _shift(8, 500, seed=9)
+    est = estimate_wasserstein(xr, xg, method="sn", device="cpu", seed=0, steps=30,
+                               n_resamples=20, hidden="auto")
+    model, _, _ = _fitting._fit_linear(xr, xg, method="sn", settings=CriticSettings(),
+                                       device="cpu", seed=0, validation=None)
+    assert _fitting._sigma_product(model) == pytest.approx(1.0, rel=1e-6)
+    gap = xr.mean(0) - xg.mean(0)
+    u = gap / np.linalg.norm(gap)
+    x = np.random.default_rng(1).normal(size=(5, 8))
+    f = _fitting._scores(_fitting._cpu64(model), x)
+    np.testing.assert_allclose(f - f[0], (x - x[0]) @ u, rtol=1e-5, atol=1e-9)
+    # on a shift in d = 8 the selection keeps it (0 steps: solved); its value, the held-out mean
+    # gap along the training gap, has expectation (1 + 2d/n_t)^(-1/2) = 0.96 of |s| = 1 with
+    # n_t = 200 fitting points a side, and a standard deviation of (2/250)^(1/2) = 0.09
+    assert est.diagnostics["selected_depth"] == 0.0 and est.diagnostics["stopped_step"] == 0.0
+    assert abs(est.value - 1.0) < 0.3
 
 
 def test_auto_picks_the_linear_critic_on_a_shift_in_d_32_and_gets_closer_than_64x64():

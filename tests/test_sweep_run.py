@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -26,7 +27,7 @@ pytest.importorskip("torch")
 
 import divgan  # noqa: E402
 from divgan.cli import main  # noqa: E402
-from divgan.sweep import load_spec, parse_spec, run_sweep, write_report  # noqa: E402
+from divgan.sweep import code_version, load_spec, parse_spec, run_sweep, write_report  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SMOKE = ROOT / "analysis" / "specs" / "smoke.toml"
@@ -67,7 +68,7 @@ def _results(store) -> list[tuple]:
 
 
 def _expected_keys(spec_path) -> set[str]:
-    return {c.key(divgan.__version__) for c in load_spec(spec_path).cells}
+    return {c.key(code_version()) for c in load_spec(spec_path).cells}
 
 
 def _env() -> dict:
@@ -130,6 +131,27 @@ def test_rerun_skips_stored_cells_and_force_recomputes(serial_store, tmp_path):
     # recomputed (new start times), same numbers
     assert [r["started"] for r in after] != [r["started"] for r in before]
     assert _results(store) == _results(serial)
+
+
+def test_changed_divgan_code_recomputes_every_cell(serial_store, tmp_path, monkeypatch):
+    from divgan.sweep import runner
+
+    spec, serial = serial_store
+    version = code_version()
+    assert re.fullmatch(re.escape(divgan.__version__) + r"\+src\.[0-9a-f]{12}", version)
+    assert {r["divgan_version"] for r in _rows(serial)} == {version}
+    store = tmp_path / "s.duckdb"
+    run_sweep(spec, store, workers=0, progress=False)
+    monkeypatch.setattr(runner, "code_version", lambda: version + "-edited")
+    rerun = run_sweep(spec, store, workers=0, progress=False)
+    assert (rerun.skipped, rerun.computed) == (0, 4)  # old rows stay, keyed by the old code
+    assert sorted(r["divgan_version"] for r in _rows(store)) == [version] * 4 + [
+        version + "-edited"] * 4
+    # the report counts each cell once, its newest row
+    rep = write_report(store, tmp_path / "rep")
+    assert sum(r["runs"] + r["failed"] for r in rep.rows) == 4
+    assert {r["versions"] for r in rep.rows} == {version + "-edited"}
+    assert f"Computed by divgan {version}-edited (" in rep.md_path.read_text(encoding="utf-8")
 
 
 def test_resume_after_sigkill_stores_every_cell_once_and_keeps_stored_rows(tmp_path):

@@ -278,8 +278,11 @@ def estimate_wasserstein(x_real, x_fake, *, method="gp", steps=None, device="aut
         Optimiser steps and learning rate (defaults: 2000 and 1e-3 for gp, sn and ctransform,
         1500 and 5e-5 for clip).
     device, seed, test_fraction, folds, confidence, n_resamples, ci_method, hidden, num_threads
-        As in :func:`estimate_js` (``method="clip"`` keeps its (64, 64) network under
-        ``hidden="auto"``: its raw value is K W1 for an unknown K, so networks do not compare).
+        As in :func:`estimate_js`. Under ``hidden="auto"`` the linear gp and sn critics are
+        solved, not trained: the maximiser of their objective over linear critics is the
+        direction of the training mean difference (``diagnostics["stopped_step"]`` 0 when
+        one is chosen); ``method="clip"`` keeps its (64, 64) network (its raw value is K W1
+        for an unknown K, so networks do not compare).
     gp_weight, gp_one_sided, clip_value
         λ (applied to the standardised data, so the same for data in any units; the
         weight in the data's units, spread × λ, is ``diagnostics['penalty_weight']``), the

@@ -21,9 +21,13 @@ __all__ = ["SUMMARY_SQL", "ReportResult", "write_report"]
 
 #: the aggregate the table shows; reading it needs DuckDB only (docs/sweeps.md shows it)
 SUMMARY_SQL = """
-WITH c AS (
+WITH latest AS (  -- each cell's newest row: older ones were computed by other divgan code
+    SELECT * FROM cells
+    QUALIFY row_number() OVER (PARTITION BY family, param_name, param, base, d, n, method,
+                                            seed, steps, settings ORDER BY finished DESC) = 1
+), c AS (
     SELECT *, TRY_CAST(json_extract_string(diagnostics, '$.heldout_w1') AS DOUBLE) AS h
-    FROM cells
+    FROM latest
 )
 SELECT family, param_name, param, base, d, n, method, quantity,
        any_value(exact) AS exact,
@@ -40,7 +44,8 @@ SELECT family, param_name, param, base, d, n, method, quantity,
        avg(CASE WHEN isfinite(h) AND value IS NOT NULL
                 THEN CASE WHEN value <= h THEN 1.0 ELSE 0.0 END END) AS below_heldout,
        sum(wall_s) AS cpu_s,
-       max(TRY_CAST(json_extract_string(settings, '$.folds') AS INTEGER)) AS folds
+       max(TRY_CAST(json_extract_string(settings, '$.folds') AS INTEGER)) AS folds,
+       string_agg(DISTINCT divgan_version, ', ' ORDER BY divgan_version) AS versions
 FROM c
 GROUP BY ALL
 ORDER BY family, param, base, d, n, method
@@ -48,7 +53,8 @@ ORDER BY family, param, base, d, n, method
 _LOWER_BOUNDS = {"sn", "clip", "ctransform", "js"}
 _LABELS = {"gp": "critic gp (de-biased)", "sn": "critic sn (lower bound)",
            "clip": "critic clip (rescaled, lower bound)",
-           "ctransform": "critic c-transform (lower bound of the held-out exact W1)", "js": "discriminator JS (lower bound)",
+           "ctransform": "critic c-transform (lower bound of the held-out exact W1)",
+           "js": "discriminator JS (lower bound)",
            "plugin": "plug-in exact OT", "sliced": "sliced W1 (a different quantity)",
            "knn": "kNN KL"}
 
@@ -108,11 +114,14 @@ def summary_rows(store) -> list[dict]:
 def _markdown(rows, store: Path, png_name: str) -> str:
     now = datetime.datetime.now(datetime.timezone.utc)
     failed = sum(r["failed"] for r in rows)
+    versions = sorted({v for r in rows for v in (r["versions"] or "").split(", ") if v})
     lines = [
         f"# Sweep report: {store.name}",
         "",
         f"- Store: `{store}` ({sum(r['runs'] + r['failed'] for r in rows)} cells, "
         f"{failed} failed); written {now:%Y-%m-%d %H:%M} UTC by `divgan report`",
+        f"- Computed by divgan {', '.join(versions)} (of a cell computed by several versions, "
+        f"the newest row counts)",
         f"- Compute time summed over cells: "
         f"{sum(r['cpu_s'] for r in rows if not math.isnan(r['cpu_s'])):.0f} s",
         "- n = points drawn from each distribution. The networks train on n/2 of each and are "

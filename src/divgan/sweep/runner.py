@@ -11,9 +11,15 @@ Only this (client) process writes to the store, one transaction per finished cel
 that raises is stored with its error; a worker that dies mid-cell has its cell rerun by
 Dask elsewhere, at most 3 tries in all (``distributed.scheduler.allowed-failures = 2`` on
 the embedded cluster; a running cluster keeps its own setting), and the cell is stored once.
+
+A cell's key covers its parameters and :func:`code_version` (divgan's version and a digest of
+its source), so a store never hands back a cell computed by other code: after any change to
+divgan the same spec recomputes every cell (into the same store, beside the old rows).
 """
 from __future__ import annotations
 
+import functools
+import hashlib
 import logging
 import os
 import sys
@@ -103,6 +109,20 @@ def _check_workers(workers) -> int:
     return check_positive_int(workers, "workers", minimum=0)
 
 
+@functools.lru_cache(maxsize=1)
+def code_version() -> str:
+    """divgan's version and the first 12 hex digits of the sha256 of its source files
+    (``"0.1.0+src.1a2b3c4d5e6f"``): what a sweep cell's key and ``divgan_version`` record."""
+    import divgan
+
+    root = Path(divgan.__file__).parent
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    return f"{divgan.__version__}+src.{digest.hexdigest()[:12]}"
+
+
 def run_sweep(spec, store, *, scheduler: str | None = None, workers: int | None = None,
               device: str = "auto", force: bool = False, progress="auto") -> SweepSummary:
     r"""Compute the cells of ``spec`` not yet in ``store`` and store each one as it finishes.
@@ -142,8 +162,6 @@ def run_sweep(spec, store, *, scheduler: str | None = None, workers: int | None 
     >>> s.computed, run_sweep(spec, path, workers=0, progress=False).skipped
     (2, 2)
     """
-    import divgan
-
     spec = spec if isinstance(spec, SweepSpec) else load_spec(spec)
     device = _check_device(device)
     workers = _check_workers(workers)
@@ -153,7 +171,7 @@ def run_sweep(spec, store, *, scheduler: str | None = None, workers: int | None 
     if progress == "auto":
         progress = "bar" if sys.stderr.isatty() else "lines"
     t0 = time.perf_counter()
-    version = divgan.__version__
+    version = code_version()
     keyed = [(cell.key(version), cell) for cell in spec.cells]
     with SweepStore(store) as db:
         stored = set() if force else db.stored_keys()

@@ -68,7 +68,7 @@ TOP_KEYS = ("name", "d", "n", "seeds", "methods", "estimator", "families")
 
 @dataclass(frozen=True)
 class Cell:
-    """One point of the grid: everything its result depends on (besides divgan's version).
+    """One point of the grid: everything its result depends on besides divgan's code.
 
     ``param`` is the family's parameter (``param_name`` says which: shift, scale, theta, mu);
     ``base`` is ``"gaussian"`` or ``"uniform"`` for ``shifted`` and empty otherwise;
@@ -97,7 +97,8 @@ class Cell:
         return METHODS[self.method][1]
 
     def key(self, version: str) -> str:
-        """sha256 of the cell's parameters and the divgan version (24 hex digits)."""
+        """sha256 of the cell's parameters and ``version`` (24 hex digits); the runner passes
+        :func:`divgan.sweep.runner.code_version`, which changes with divgan's source."""
         text = json.dumps({**asdict(self), "version": version}, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:24]
 

@@ -1,6 +1,6 @@
 r"""The sweep store: one DuckDB file, one row per cell.
 
-Columns: the cell key (sha256 of the cell's parameters and the divgan version), the
+Columns: the cell key (sha256 of the cell's parameters and divgan's code version), the
 parameters, the estimate and its CI, the exact values, diagnostics (JSON text), wall time,
 device, worker, start and end times (UTC), and an error column. Only the client process
 writes, one transaction per finished cell, so a crash loses at most the cells in flight.
