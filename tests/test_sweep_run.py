@@ -354,3 +354,15 @@ def test_device_cuda_without_a_gpu_is_exit_2(tmp_path, capsys):
                  "--device", "cuda"]) == 2
     assert "no CUDA device" in _one_line(capsys.readouterr().err)
     assert not (tmp_path / "c.duckdb").exists()
+
+
+def test_report_plots_against_d_when_the_grid_has_more_dimensions_than_sizes():
+    from divgan.sweep import report
+
+    rows = [dict(family="shifted", base="gaussian", param_name="shift", param=1.0, d=d, n=4000)
+            for d in (1, 2, 4)]
+    assert report._x_axis(rows) == "d"
+    assert report._panel(rows[0], "d") == "shifted, gaussian, shift = 1, n = 4000"
+    by_n = [dict(rows[0], n=n) for n in (500, 2000)]
+    assert report._x_axis(by_n) == "n"
+    assert report._panel(by_n[0], "n") == "shifted, gaussian, shift = 1, d = 1"

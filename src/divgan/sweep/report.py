@@ -5,7 +5,8 @@ over seeds; the table has the columns of analysis/results/critic_validation.md: 
 estimate mean ± sd over seeds, mean CI width, coverage (fraction of seeds whose CI holds the
 exact value), ≤ exact (the check of a lower bound) and relative bias
 :math:`(\bar v - v^*)/v^*`. The figure plots estimate / exact against n, one panel per
-family, parameter and d.
+family, parameter and d, or against d (one panel per family, parameter and n) when the grid
+has more dimensions than sample sizes.
 """
 from __future__ import annotations
 
@@ -87,9 +88,15 @@ def _pct(x) -> str:
     return "—" if math.isnan(x) else f"{100 * x:.0f}%"
 
 
-def _panel(r) -> str:
+def _x_axis(rows) -> str:
+    """The figure's x axis: ``"d"`` when the grid has more dimensions than sample sizes."""
+    return "d" if len({r["d"] for r in rows}) > len({r["n"] for r in rows}) else "n"
+
+
+def _panel(r, x: str = "n") -> str:
     base = f", {r['base']}" if r["base"] else ""
-    return f"{r['family']}{base}, {r['param_name']} = {r['param']:g}, d = {r['d']}"
+    other = f"n = {r['n']}" if x == "d" else f"d = {r['d']}"
+    return f"{r['family']}{base}, {r['param_name']} = {r['param']:g}, {other}"
 
 
 def summary_rows(store) -> list[dict]:
@@ -154,7 +161,7 @@ def _markdown(rows, store: Path, png_name: str) -> str:
             f"{_fmt(r['mean'])} ± {_fmt(r['sd'], 2)} | {_fmt(r['ci_width'], 2)} | "
             f"{_pct(r['coverage'])} | {_pct(r['below'])} | {bias} | {gap} | "
             f"{_pct(r['below_heldout'])} | {r['runs'] + r['failed']} ({r['failed']}) |")
-    lines += ["", f"![estimate / exact against n]({png_name})", ""]
+    lines += ["", f"![estimate / exact against {_x_axis(rows)}]({png_name})", ""]
     return "\n".join(lines)
 
 
@@ -166,29 +173,30 @@ def _plot(rows, path: Path) -> None:
 
     rows = [r for r in rows if math.isfinite(r["exact"]) and r["exact"] != 0
             and not math.isnan(r["mean"])]
-    panels = sorted({_panel(r) for r in rows}) or ["(no cell with a finite exact value)"]
+    x = _x_axis(rows)
+    panels = sorted({_panel(r, x) for r in rows}) or ["(no cell with a finite exact value)"]
     ncols = min(2, len(panels))
     nrows = math.ceil(len(panels) / ncols)
     fig, axes = plt.subplots(nrows, ncols, figsize=(6.2 * ncols, 4.2 * nrows), squeeze=False)
     colours = dict(zip(METHODS, plt.get_cmap("tab10").colors))
     for ax, panel in zip(axes.flat, panels):
-        sel = [r for r in rows if _panel(r) == panel]
+        sel = [r for r in rows if _panel(r, x) == panel]
         for j, method in enumerate(METHODS):
             pts = [r for r in sel if r["method"] == method]
             if not pts:
                 continue
-            jitter = 1.0 + 0.015 * (j - 3)  # methods side by side at each n
-            ax.errorbar([r["n"] * jitter for r in pts], [r["mean"] / r["exact"] for r in pts],
+            jitter = 1.0 + 0.015 * (j - 3)  # methods side by side at each n (or d)
+            ax.errorbar([r[x] * jitter for r in pts], [r["mean"] / r["exact"] for r in pts],
                         yerr=[0.0 if math.isnan(r["sd"]) else r["sd"] / r["exact"]
                               for r in pts],
                         marker="o", ms=4, capsize=3, color=colours[method],
                         label=f"{_LABELS[method]} ({pts[0]['quantity']})")
         ax.axhline(1.0, color="black", lw=1, ls="--", label="exact")
         ax.set_xscale("log")
-        ticks = sorted({r["n"] for r in sel})
+        ticks = sorted({r[x] for r in sel})
         ax.set_xticks(ticks, [str(t) for t in ticks])
         ax.minorticks_off()
-        ax.set_xlabel("n (points per distribution)")
+        ax.set_xlabel("d (dimension)" if x == "d" else "n (points per distribution)")
         ax.set_ylabel("estimate / exact value")
         ax.set_title(panel, fontsize=9)
         ax.grid(alpha=0.3)
