@@ -71,6 +71,7 @@ def _fit_select(r_fit, g_fit, validation, cands, **fit):
     best = None
     for hidden, lr in cands:
         model, score, step = _fit_one(r_fit, g_fit, hidden, lr, validation, fit)
+        score = score if math.isfinite(score) else -math.inf  # never chosen over a finite one
         if best is None or score > best[1]:
             best = (model, score, step, hidden)
     model, score, step, hidden = best
