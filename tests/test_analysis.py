@@ -189,3 +189,26 @@ def test_penalised_critic_theory_against_nested_quadrature(cv):
     want = mu + extra / (2 * lam)
     assert math.isclose(cv.gp_raw_theory(mu, lam), want, rel_tol=1e-5)
     assert math.isclose(cv.gp_raw_theory(mu, 1e9), mu, rel_tol=1e-8)
+
+
+def test_from_store_rewrites_the_outputs_without_computing(cv, study, monkeypatch, tmp_path):
+    result, out = study
+    import divgan.sweep
+
+    def no_sweep(*args, **kwargs):
+        raise AssertionError("--from-store must not run the sweep")
+
+    monkeypatch.setattr(divgan.sweep, "run_sweep", no_sweep)
+    monkeypatch.setattr(divgan.sweep, "code_version", lambda: "another code")  # keys differ
+    again = cv.main(["--quick", "--seeds", "2", "--n", "200", "--steps", "25", "--out",
+                     str(tmp_path), "--no-progress", "--store", str(result.store_path),
+                     "--from-store"])
+    table = [ln for ln in result.md_path.read_text(encoding="utf-8").splitlines()
+             if ln.startswith("| ")]
+    assert [ln for ln in again.md_path.read_text(encoding="utf-8").splitlines()
+            if ln.startswith("| ")] == table
+    assert "no cell computed in this run" in again.md_path.read_text(encoding="utf-8")
+    with pytest.raises(RuntimeError, match="not in the store: run without --from-store"):
+        cv.main(["--quick", "--seeds", "3", "--n", "200", "--steps", "25", "--out",
+                 str(tmp_path), "--no-progress", "--store", str(result.store_path),
+                 "--from-store"])
