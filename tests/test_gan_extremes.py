@@ -89,6 +89,23 @@ def test_estimates_scale_with_the_data(samples, scale):
     assert js_big.value == pytest.approx(js.value, rel=1e-4)
 
 
+@pytest.mark.parametrize("scale", [1e300, 1e-300])
+def test_point_clouds_scale_with_the_data_pair_slopes_included(scale):
+    # In d > 1 the largest pairwise slope |f(a) - f(b)| / |a - b| is measured over point pairs;
+    # at 1e300 the distances overflowed to inf (slope 0) before they were taken in units of the
+    # largest entry. A slope is dimensionless, so it must not move with the scale; clip divides
+    # by it, so its value scales with the data.
+    rng = np.random.default_rng(1)
+    x, y = rng.normal(size=(150, 3)), rng.normal(size=(150, 3)) + [1.0, 0.0, 0.0]
+    base = estimate_wasserstein(x, y, method="clip", steps=40, device="cpu", n_resamples=20)
+    big = estimate_wasserstein(scale * x, scale * y, method="clip", steps=40, device="cpu",
+                               n_resamples=20)
+    assert big.diagnostics["lipschitz_pairs"] == pytest.approx(
+        base.diagnostics["lipschitz_pairs"], rel=1e-6)
+    assert base.diagnostics["lipschitz_pairs"] > 0
+    assert big.value == pytest.approx(scale * base.value, rel=1e-6)
+
+
 # ---------------------------------------------------------------- last good checkpoint
 def test_no_checkpoint_with_non_finite_tensors(tmp_path):
     # The GAN at lr 1e5 overflows Adam's second moments (exp_avg_sq = inf) in step 2, before

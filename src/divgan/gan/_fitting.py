@@ -309,10 +309,12 @@ def _lipschitz(net, xr, xg, rng, *, repeats=4):
             pooled = pooled[rng.choice(len(pooled), _MAX_PAIR_POINTS, replace=False)]
             subsampled = True
         f = _scores(net, pooled)
+        unit = float(np.abs(pooled).max()) or 1.0  # distances in these units cannot overflow
+        u, fu = pooled / unit, f / unit
         slope = 0.0
-        for i in range(0, len(pooled), 256):
-            dist = np.linalg.norm(pooled[i:i + 256, None, :] - pooled[None, :, :], axis=-1)
-            df = np.abs(f[i:i + 256, None] - f[None, :])
+        for i in range(0, len(u), 256):
+            dist = np.linalg.norm(u[i:i + 256, None, :] - u[None, :, :], axis=-1)
+            df = np.abs(fu[i:i + 256, None] - fu[None, :])
             ok = dist > 0
             if ok.any():
                 slope = max(slope, float(np.max(df[ok] / dist[ok])))
