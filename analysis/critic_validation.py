@@ -235,10 +235,12 @@ def run_study(settings: Settings, out_dir: Path, *, progress: bool = True,
     t0 = time.perf_counter()
     if not from_store:
         run_sweep(spec, store, workers=workers, progress="auto" if progress else False)
-    keys = {c.key(code_version()) for c in spec.cells}
     with SweepStore(store, read_only=True) as db:
-        stored = (_newest_rows(db, spec) if from_store
-                  else [r for r in db.rows() if r["key"] in keys])
+        if from_store:
+            stored = _newest_rows(db, spec)
+        else:
+            keys = {c.key(code_version()) for c in spec.cells}
+            stored = [r for r in db.rows() if r["key"] in keys]
     failed = [r for r in stored if r["error"] is not None]
     if failed:
         r = failed[0]
