@@ -34,9 +34,10 @@ from divgan.gan._runtime import configure_threads, resolve_device
 from divgan.gan.checkpoint import TrainingDivergedError
 from divgan.gan.critics import CRITIC_METHODS, CriticSettings, HeldOut, get_critic_method
 from divgan.gan.losses import discriminator_loss
-from divgan.gan.models import Discriminator, check_hidden
+from divgan.gan.models import ACTIVATIONS, Discriminator, check_hidden
 
 _JS_STEPS, _JS_LR = 1000, 1e-3  # the discriminator's defaults (the critics' are registered)
+_JS_ACTIVATION = "elu"  # smooth: a layer of it holds quadratic log-ratios (docs/critics_in_d.md)
 _MAX_PAIR_POINTS = 2000  # N-D pairwise slopes: at most this many pooled points (4e6 pairs)
 _EVALS = 20  # early stopping: validation measurements per fit
 _MAX_VALIDATION = 4096  # early stopping: at most this many validation points per side
@@ -80,6 +81,17 @@ def _settings(method, steps, seed, batch_size, hidden, num_threads, lr_d, *, aut
     if num_threads is not None:
         check_positive_int(num_threads, "num_threads")
     return steps, seed_to_int(seed), _check_hidden_arg(hidden, auto), lr_d
+
+
+def _activation(method, activation) -> str:
+    """The checked activation of the networks fitted for ``method`` ("js" or a critic name):
+    ``None`` is the method's default (:attr:`CriticMethod.activation`, ``"elu"`` for js)."""
+    if activation is None:
+        return _JS_ACTIVATION if method == "js" else CRITIC_METHODS[method].activation
+    if not isinstance(activation, str) or activation not in ACTIVATIONS:
+        raise ValueError(f"activation must be None (the method's default) or one of "
+                         f"{sorted(ACTIVATIONS)}, got {activation!r}")
+    return activation
 
 
 def _check_hidden_arg(hidden, auto: bool):
@@ -129,7 +141,7 @@ def _standardise(pooled: np.ndarray) -> tuple[np.ndarray, float]:
 
 
 def _fit(xr, xg, *, method, steps, lr_d, batch_size, hidden, settings, device, seed,
-         validation=None) -> tuple[nn.Module, float | None, int]:
+         activation=None, validation=None) -> tuple[nn.Module, float | None, int]:
     """Train a discriminator (``method="js"``) or a critic on all of ``xr``, ``xg`` (numpy).
 
     Returns ``(model, score, step)``. With ``validation=(vr, vg)`` (numpy), the training
@@ -140,12 +152,14 @@ def _fit(xr, xg, *, method, steps, lr_d, batch_size, hidden, settings, device, s
     dev = resolve_device(device)
     shift, scale = _standardise(np.concatenate([xr, xg]))
     critic = None if method == "js" else get_critic_method(method)
+    activation = _activation(method, activation)
     d = xr.shape[1]
     cuda_ids = [torch.cuda.current_device() if dev.index is None else dev.index] \
         if dev.type == "cuda" else []
     with torch.random.fork_rng(devices=cuda_ids):  # seeded init, caller's RNG state untouched
         torch.manual_seed(seed)
-        net = Discriminator(d, hidden) if critic is None else critic.build(d, hidden)
+        net = (Discriminator(d, hidden, activation=activation) if critic is None
+               else critic.build(d, hidden, activation))
     net = net.to(dev)
     gen = torch.Generator(device=dev)
     gen.manual_seed(seed)

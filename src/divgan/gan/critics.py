@@ -112,6 +112,7 @@ class CriticMethod:
     default_lr: float
     lr_decay: bool
     c_transform: bool = False
+    activation: str = "relu"  # the estimators' networks (train_wgan keeps the lecture's ReLU)
 
     def fake_scores(self, critic: nn.Module, fake: torch.Tensor, real: torch.Tensor, *,
                     scale: float = 1.0) -> torch.Tensor:
@@ -124,9 +125,9 @@ class CriticMethod:
             return critic(fake)
         return _neg_c_transform(critic(real), real, fake, scale)
 
-    def build(self, data_dim: int, hidden) -> Critic:
+    def build(self, data_dim: int, hidden, activation: str = "relu") -> Critic:
         """A fresh critic ``(n, data_dim) -> (n,)`` for this method."""
-        return Critic(data_dim, hidden, spectral_norm=self.spectral_norm)
+        return Critic(data_dim, hidden, activation=activation, spectral_norm=self.spectral_norm)
 
     def loss(self, critic: nn.Module, real: torch.Tensor, fake: torch.Tensor,
              settings: CriticSettings, *, seed: torch.Generator | None = None,
@@ -230,7 +231,7 @@ CRITIC_METHODS: Mapping[str, CriticMethod] = MappingProxyType({
                 "general; the raw dual value is kept in the diagnostics"),
         spectral_norm=False, make_optimizer=_adam, penalty=_gp_penalty,
         penalty_weight=lambda s: s.gp_weight, after_step=None, read=_read_gp,
-        default_steps=2000, default_lr=1e-3, lr_decay=True),
+        default_steps=2000, default_lr=1e-3, lr_decay=True, activation="elu"),
     "sn": CriticMethod(
         name="sn", kind="lower_bound", is_lower_bound=True,
         caveat=("dual value of a spectrally normalised critic divided by the product of its "
@@ -254,7 +255,7 @@ CRITIC_METHODS: Mapping[str, CriticMethod] = MappingProxyType({
                 "bound, up to float64 rounding)"),
         spectral_norm=False, make_optimizer=_adam, penalty=None, penalty_weight=None,
         after_step=None, read=_read_ctransform, default_steps=2000, default_lr=1e-3,
-        lr_decay=True, c_transform=True),
+        lr_decay=True, c_transform=True, activation="elu"),
 })
 """The registered critic methods by name."""
 

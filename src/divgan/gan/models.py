@@ -7,20 +7,23 @@ applied: the penalty is per sample and BatchNorm couples the samples of a batch.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from types import MappingProxyType
 
 import torch
 from torch import nn
 
 from divgan._validation import check_positive_int
 
-__all__ = ["MLP", "Generator", "Discriminator", "Critic", "Encoder", "Decoder", "check_hidden"]
+__all__ = ["ACTIVATIONS", "MLP", "Generator", "Discriminator", "Critic", "Encoder", "Decoder",
+           "check_hidden"]
 
-_ACTIVATIONS = {
+#: The activations an :class:`MLP` takes, by name.
+ACTIVATIONS = MappingProxyType({
     "relu": nn.ReLU,
     "leaky_relu": lambda: nn.LeakyReLU(0.2),
     "tanh": nn.Tanh,
     "elu": nn.ELU,
-}
+})
 
 
 def check_hidden(hidden, name: str = "hidden", *, allow_empty: bool = False) -> tuple[int, ...]:
@@ -75,8 +78,8 @@ class MLP(nn.Module):
         check_positive_int(in_dim, "in_dim")
         check_positive_int(out_dim, "out_dim")
         hidden = check_hidden(hidden, allow_empty=True)
-        if activation not in _ACTIVATIONS:
-            raise ValueError(f"activation must be one of {sorted(_ACTIVATIONS)}, got {activation!r}")
+        if activation not in ACTIVATIONS:
+            raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}")
         widths = [in_dim, *hidden, out_dim]
         layers: list[nn.Module] = []
         for i, (a, b) in enumerate(zip(widths[:-1], widths[1:])):
@@ -85,7 +88,7 @@ class MLP(nn.Module):
                 linear = nn.utils.parametrizations.spectral_norm(linear)
             layers.append(linear)
             if i < len(widths) - 2:
-                layers.append(_ACTIVATIONS[activation]())
+                layers.append(ACTIVATIONS[activation]())
         self.net = nn.Sequential(*layers)
         self.in_dim, self.out_dim = in_dim, out_dim
 
