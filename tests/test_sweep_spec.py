@@ -50,6 +50,17 @@ def test_grid_is_the_product_of_the_axes():
     assert {c.steps for c in spec.cells if c.method == "plugin"} == {0}
 
 
+def test_max_n_leaves_out_a_methods_larger_cells_and_keeps_the_others_keys():
+    data = _spec(n=[50, 100, 200], methods=["plugin", "sliced"], seeds=[0, 1])
+    full = parse_spec(data)
+    capped = parse_spec({**data, "estimator": {"max_n": {"plugin": 100, "gp": 10}}})
+    assert len(full.cells) == 3 * 2 * 2
+    kept = [c for c in full.cells if not (c.method == "plugin" and c.n > 100)]
+    assert list(capped.cells) == kept  # the same cells, hence the same keys, in grid order
+    assert {c.n for c in capped.cells if c.method == "plugin"} == {50, 100}
+    assert {c.n for c in capped.cells if c.method == "sliced"} == {50, 100, 200}
+
+
 @pytest.mark.parametrize("over, words", [
     ({"n": [1]}, ["spec n", "1", ">= 2"]),
     ({"n": []}, ["spec n", "non-empty"]),
@@ -68,6 +79,9 @@ def test_grid_is_the_product_of_the_axes():
     ({"estimator": {"lr": 0.1}}, ["[estimator]", "lr", "allowed"]),
     ({"grid": 1}, ["top level", "grid", "allowed"]),
     ({"d": [0], "families": {"shifted": {"shift": [1.0]}}}, ["spec d", ">= 1"]),
+    ({"estimator": {"max_n": 8000}}, ["estimator.max_n", "8000", "table per method"]),
+    ({"estimator": {"max_n": {"ot": 10}}}, ["estimator.max_n", "'ot'", "plugin"]),
+    ({"estimator": {"max_n": {"plugin": 1}}}, ["estimator.max_n.plugin", "1", ">= 2"]),
 ])
 def test_bad_specs_name_the_key_and_the_allowed_values(over, words):
     with pytest.raises(ValueError) as info:

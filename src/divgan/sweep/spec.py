@@ -14,6 +14,7 @@ A spec names the axes of the grid; every combination is one :class:`Cell`::
     gp_weight = 10.0
     folds = 5               # cross-fitted value and interval (default: one held-out half)
     hidden = "auto"         # the estimators' default; or widths, e.g. [64, 64], [] = linear
+    max_n = { plugin = 8000 }  # leave out a method's cells with more points than this
 
     [families.shifted]      # one table per family, its parameter(s) as lists
     shift = [1.0]
@@ -61,7 +62,8 @@ METHODS = {
     "knn": ("KL", False),
 }
 SHIFT_BASES = ("gaussian", "uniform")
-ESTIMATOR_KEYS = ("steps", "n_resamples", "gp_weight", "n_projections", "k", "folds", "hidden")
+ESTIMATOR_KEYS = ("steps", "n_resamples", "gp_weight", "n_projections", "k", "folds", "hidden",
+                  "max_n")
 _TORCH = ("gp", "sn", "clip", "ctransform", "js")
 TOP_KEYS = ("name", "d", "n", "seeds", "methods", "estimator", "families")
 
@@ -200,6 +202,23 @@ def _estimator(table, methods: list) -> dict:
     return out
 
 
+def _max_n(table, methods: list) -> dict:
+    """``{method: largest n}`` from ``[estimator] max_n = { plugin = 8000 }`` (may be absent)."""
+    if not isinstance(table, dict) or "max_n" not in table:
+        return {}
+    limits = table["max_n"]
+    if not isinstance(limits, dict):
+        raise _err("estimator.max_n", limits, "a table per method, e.g. { plugin = 8000 }")
+    bad = sorted(set(limits) - set(METHODS))
+    if bad:
+        raise ValueError(f"spec estimator.max_n: unknown method(s) {bad}; allowed are "
+                         f"{list(METHODS)}")
+    for m, v in limits.items():
+        if isinstance(v, bool) or not isinstance(v, int) or v < 2:
+            raise _err(f"estimator.max_n.{m}", v, "a whole number >= 2")
+    return {m: v for m, v in limits.items() if m in methods}
+
+
 def _families(table, d_axis: list | None) -> list[tuple]:
     """(family, param_name, param, base, d) for every family, parameter, base and d."""
     if not isinstance(table, dict) or not table:
@@ -235,7 +254,8 @@ def parse_spec(data: dict, *, source: str = "") -> SweepSpec:
     """Validate a parsed TOML spec (a dict) and expand it into its cells.
 
     Raises ``ValueError`` naming the key, the value and the allowed values: unknown keys,
-    families or methods, ``n < 2``, empty axes and repeated values.
+    families or methods, ``n < 2``, empty axes and repeated values. ``[estimator] max_n``
+    leaves out a method's cells above that many points (they are not cells of the grid).
     """
     if not isinstance(data, dict):
         raise TypeError(f"spec: expected a table (dict), got {type(data).__name__}")
@@ -251,10 +271,13 @@ def parse_spec(data: dict, *, source: str = "") -> SweepSpec:
     d_axis = _axis(data, "d", "", int, check=_positive_int,
                    expected="whole numbers >= 1") if "d" in data else None
     settings = _estimator(data.get("estimator", {}), methods)
+    max_n = _max_n(data.get("estimator", {}), methods)
     families = _families(data.get("families"), d_axis)
     cells = []
     for (family, pname, param, base, d), n, method, seed in itertools.product(
             families, ns, methods, seeds):
+        if n > max_n.get(method, n):
+            continue
         extra = dict(settings[method])
         steps = extra.pop("steps", 0)
         cells.append(Cell(family=family, param_name=pname, param=param, base=base, d=d, n=n,
