@@ -39,8 +39,8 @@ def test_default_critic_on_shifted_16_within_5_percent_and_ci_covers():
     # 4000 points per side, so the value's sampling sd is about 1.2% of W1 (the bootstrap
     # half-width is ~0.05); 5% leaves 4 sd for sampling plus the fit's error, which the
     # optimal linear critic's ceiling (1 + 2d/(n_t |s|^2))^(-1/2) = 0.999 does not limit here.
-    # Measured 2026-11-30 (seeds 0-4, hidden="auto": the (64, 64) network chosen in four, the
-    # solved linear critic in one): ratios 0.982-1.009, the CI covered 2 in 5 of 5.
+    # Measured 2026-11-30 (seeds 0-4, hidden="auto", ELU: the (64, 64) network chosen in each):
+    # ratios 0.979-1.023, the CI covered 2 in 5 of 5 (ReLU: 0.982-1.009, 5 of 5).
     pair = theory.shifted(16, 2.0)
     values, covered = [], 0
     for seed in SEEDS:
@@ -58,9 +58,9 @@ def test_default_critic_on_scaled_8_within_7_percent():
     # Y = cX; critic |x|, a cone). Sampling sd of the held-out value is about 1% of W1; the
     # rest of the 7% is a systematic shortfall of the de-biasing: the raw dual value is ~5%
     # above the optimal critic's value on the same points and the subtracted 2*lambda*penalty
-    # ~9% of W1 (first-order, exact in 1-D only; docs/critics_in_d.md). Measured 2026-11-29
-    # (seeds 0-4, hidden="auto", the (64, 64) network chosen in each): ratios 0.936-0.964; the
-    # bootstrap interval covered W1 in none of them.
+    # ~9% of W1 (first-order, exact in 1-D only; docs/critics_in_d.md). Measured 2026-11-30
+    # (seeds 0-4, hidden="auto", the (64, 64) ELU network chosen in each): ratios 0.960-0.982,
+    # the bootstrap interval covered W1 in one (ReLU, 2026-11-29: 0.936-0.964, in none).
     pair = theory.scaled(8, 0.5)
     ratios = []
     for seed in SEEDS:
@@ -73,8 +73,9 @@ def test_discriminator_js_on_shifted_8_within_0_02():
     # Exact JS = 1-D JS of N(0,1) and N(1,1) = 0.1114 nats (quadrature in divgan.theory; the
     # density ratio depends on x only through <x, s>). Held-out sampling sd of the value is
     # about 0.005 nats (bootstrap half-width ~0.009); 0.02 is 4 sd. The value is a lower
-    # bound in expectation only, so single draws may lie above. Measured 2026-11-29 (seeds
-    # 0-4, hidden="auto", the linear discriminator chosen in each): 0.106-0.117.
+    # bound in expectation only, so single draws may lie above. Measured 2026-11-30 (seeds
+    # 0-4, hidden="auto", ELU: the linear discriminator chosen in three, (64, 64) in two):
+    # 0.106-0.117.
     pair = theory.shifted(8, 1.0)
     errors = []
     for seed in SEEDS:
@@ -89,8 +90,8 @@ def test_ctransform_value_is_certified_below_held_out_exact_w1_in_every_seed():
     # most their exact W1, solved here by POT: every seed, float64 rounding only (1e-9
     # relative). The held-out exact W1 is itself far above the population value 2 in d = 16
     # (the empirical measures' own distance), and so is the certified value: measured
-    # 2026-11-29 (hidden="auto", the (64, 64) network chosen), 3.37-3.40 against held-out
-    # 3.47-3.50.
+    # 2026-11-30 (hidden="auto", ELU, mostly the 128-unit layer chosen), 3.37-3.40 against
+    # held-out 3.47-3.50.
     pair = theory.shifted(16, 2.0)
     for seed in SEEDS:
         xr, xg = _draw(pair, seed)
