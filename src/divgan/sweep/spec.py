@@ -159,13 +159,8 @@ def _estimator(table, methods: list) -> dict:
     out = {m: {} for m in methods}
     steps = table.get("steps")
     if isinstance(steps, dict):
-        bad = sorted(set(steps) - {m for m in METHODS if METHODS[m][1]})
-        if bad:
-            raise ValueError(f"spec estimator.steps: unknown method(s) {bad}; allowed are "
-                             f"{[m for m in METHODS if METHODS[m][1]]}")
-        for m, v in steps.items():
-            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                raise _err(f"estimator.steps.{m}", v, "a whole number >= 1")
+        trained = [m for m in METHODS if METHODS[m][1]]
+        for m, v in _per_method(steps, "steps", trained, 1).items():
             if m in out:
                 out[m]["steps"] = v
     elif steps is not None:
@@ -209,14 +204,19 @@ def _max_n(table, methods: list) -> dict:
     limits = table["max_n"]
     if not isinstance(limits, dict):
         raise _err("estimator.max_n", limits, "a table per method, e.g. { plugin = 8000 }")
-    bad = sorted(set(limits) - set(METHODS))
+    return {m: v for m, v in _per_method(limits, "max_n", list(METHODS), 2).items()
+            if m in methods}
+
+
+def _per_method(table: dict, key: str, allowed: list, minimum: int) -> dict:
+    """``table`` checked: keys among ``allowed`` methods, values whole numbers >= minimum."""
+    bad = sorted(set(table) - set(allowed))
     if bad:
-        raise ValueError(f"spec estimator.max_n: unknown method(s) {bad}; allowed are "
-                         f"{list(METHODS)}")
-    for m, v in limits.items():
-        if isinstance(v, bool) or not isinstance(v, int) or v < 2:
-            raise _err(f"estimator.max_n.{m}", v, "a whole number >= 2")
-    return {m: v for m, v in limits.items() if m in methods}
+        raise ValueError(f"spec estimator.{key}: unknown method(s) {bad}; allowed are {allowed}")
+    for m, v in table.items():
+        if isinstance(v, bool) or not isinstance(v, int) or v < minimum:
+            raise _err(f"estimator.{key}.{m}", v, f"a whole number >= {minimum}")
+    return dict(table)
 
 
 def _families(table, d_axis: list | None) -> list[tuple]:
