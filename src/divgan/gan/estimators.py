@@ -208,8 +208,9 @@ def estimate_js(x_real, x_fake, *, steps=None, device="auto", seed=0, test_fract
         ELU is smooth, so a layer of it forms quadratic features and with them norms, cones
         and Gaussian log-ratios, which ReLU units approximate only with a noisy gradient: on
         ``theory.scaled(128, 0.5)`` gp read 0.97-1.01 of W1 with ELU and 0.85-0.89 with ReLU,
-        the discriminator JS 0.0005 below the exact value against 0.006 (measured in
-        ``docs/critics_in_d.md``); under spectral normalisation ELU lost (sn 0.17 vs 0.36).
+        the discriminator JS 0.0005 below the exact value against 0.002 with the leaky ReLU it
+        used before (``docs/critics_in_d.md``); under spectral normalisation ELU lost (sn 0.17
+        against 0.36).
     num_threads : int or None
         torch threads during the fit (restored afterwards); ``None`` leaves them alone.
 
