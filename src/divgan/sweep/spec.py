@@ -197,9 +197,10 @@ def _estimator(table, methods: list) -> dict:
     return out
 
 
-def _max_n(table, methods: list) -> dict:
-    """``{method: largest n}`` from ``[estimator] max_n = { plugin = 8000 }`` (may be absent)."""
-    if not isinstance(table, dict) or "max_n" not in table:
+def _max_n(table: dict, methods: list) -> dict:
+    """``{method: largest n}`` from ``[estimator] max_n = { plugin = 8000 }`` (may be absent);
+    ``table`` is the [estimator] table, already checked to be a table by :func:`_estimator`."""
+    if "max_n" not in table:
         return {}
     limits = table["max_n"]
     if not isinstance(limits, dict):
