@@ -11,19 +11,16 @@ Lecture claims served: L10 (earth mover's distance), L11 (the piles of dirt),
 L12 (couplings and their marginals), L13 (W = ``|theta|`` on the parallel lines),
 L15 (the Kantorovich-Rubinstein critic, :func:`kantorovich_potential_1d`).
 """
-import math
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
 
 from divgan import _emd1d as _k
 from divgan._ot import (
-    _certified,
-    _cost_matrix,
     _prepare_clouds,
     _range_scale,
     _sliced,
+    _solve_clouds,
     _unscale,
     _wasserstein_1d,
 )
@@ -336,36 +333,8 @@ class TransportResult:
     b: np.ndarray
 
 
-def _max_iterations(n: int, m: int) -> int:
-    """Iteration cap for the network simplex: POT's 100 000 stops short from n ~ 4000."""
-    return max(100_000, 50 * n * m)
-
-
 def _solve(x, y, a, b, p) -> TransportResult:
-    xs, ys, wa, wb, p = _prepare_clouds(x, y, a, b, p)
-    if p == math.inf:
-        raise ValueError(
-            "p = inf is not supported for point clouds in more than one dimension (W_inf is "
-            "a bottleneck problem, not a linear program); 1-D samples are fine"
-        )
-    M, unit = _cost_matrix(xs, ys, p)
-    import ot
-
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        G, log = ot.emd(wa, wb, M, numItermax=_max_iterations(len(xs), len(ys)), log=True)
-    pot_words = "; ".join(str(w.message) for w in caught)
-    fields = _certified(G, log, M, wa, wb, p, pot_words, error=OptimalTransportError)
-    # back to the inputs' units: W_p scales with unit, costs and potentials with unit**p
-    value = _unscale(fields["value"], unit, f"W_{p:g}")
-    with np.errstate(over="ignore", under="ignore"):
-        cost_unit = float(np.power(unit, p))  # inf or 0 only for clouds ~1e±150 apart, p = 2
-        fields.update(
-            value=float(value), cost=fields["cost"] * cost_unit,
-            potentials=tuple(u * cost_unit for u in fields["potentials"]),
-            dual_gap=fields["dual_gap"] * cost_unit, tolerance=fields["tolerance"] * cost_unit,
-        )
-    return TransportResult(**fields)
+    return TransportResult(**_solve_clouds(x, y, a, b, p, error=OptimalTransportError))
 
 
 def transport_plan(x, y, a=None, b=None, *, p=1) -> TransportResult:
