@@ -15,6 +15,9 @@ coordinate (at d = 128 the trained one read 0.96-0.97 of W1 on a shift, the solv
 ceiling, 0.98-0.99). With fewer than 8 fitting points per side (or ``folds=2``, which
 leaves none to choose on) ``"auto"`` is the (64, 64) network alone.
 
+A chosen discriminator that separates the validation points is then sharpened on them
+(:mod:`divgan.gan._calibrate`).
+
 ``folds=K`` cross-fits: every point is read once, by a network fitted (and chosen) without it;
 the value is the mean of the K fold values and the interval Student's t over their spread,
 which includes the variation between trainings that a bootstrap of one held-out part with the
@@ -29,6 +32,7 @@ import numpy as np
 import scipy.stats
 
 from divgan._validation import check_positive_int
+from divgan.gan._calibrate import recalibrate
 from divgan.gan._fitting import _bootstrap, _fit, _fit_linear, _split
 
 AUTO = "auto"
@@ -76,9 +80,13 @@ def _fit_select(r_fit, g_fit, validation, cands, **fit):
         if best is None or score > best[1]:
             best = (model, score, step, hidden)
     model, score, step, hidden = best
-    return model, {"selected_depth": float(len(hidden)),
-                   "selected_width": float(hidden[0] if hidden else 0),
-                   "stopped_step": float(step), "validation_score": score}
+    info = {"selected_depth": float(len(hidden)),
+            "selected_width": float(hidden[0] if hidden else 0),
+            "stopped_step": float(step), "validation_score": score}
+    if fit["method"] == "js":  # the discriminator's logits, rescaled on the same split
+        model, calibration = recalibrate(model, validation)
+        info.update(calibration)
+    return model, info
 
 
 def _fit_one(r_fit, g_fit, hidden, lr, validation, fit):
