@@ -24,6 +24,8 @@ import scipy.optimize
 import torch
 from torch import nn
 
+from divgan.gan._fitting import _cpu64, _scores
+
 
 class _Recalibrated(nn.Module):
     """``a * net(x) + b``: the logits of ``net`` rescaled."""
@@ -34,13 +36,6 @@ class _Recalibrated(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x) * self.a + self.b
-
-
-def _logits(model: nn.Module, x: np.ndarray) -> np.ndarray:
-    param = next(model.parameters())
-    with torch.no_grad():
-        z = model(torch.as_tensor(x, dtype=param.dtype, device=param.device))
-    return z.reshape(len(x)).double().cpu().numpy()
 
 
 def _fit_scale(zr: np.ndarray, zg: np.ndarray) -> tuple[float, float, bool]:
@@ -74,7 +69,8 @@ def recalibrate(model: nn.Module, validation) -> tuple[nn.Module, dict[str, floa
     """``model`` (an ``_Affine`` discriminator) with its logits rescaled on ``validation``,
     and the diagnostics ``logit_scale`` (a), ``logit_shift`` (b), ``logit_separated`` (1.0
     where the validation logits separated the classes and were rescaled; 0.0: unchanged)."""
-    zr, zg = _logits(model, validation[0]), _logits(model, validation[1])
+    net = _cpu64(model)  # the logits in float64, as the value is read
+    zr, zg = _scores(net, validation[0]), _scores(net, validation[1])
     a, b, separated = _fit_scale(zr, zg)
     model.net = _Recalibrated(model.net, a, b)
     return model, {"logit_scale": a, "logit_shift": b, "logit_separated": float(separated)}
