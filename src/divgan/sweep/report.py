@@ -104,6 +104,11 @@ def _panel(r, x: str = "n") -> str:
     return f"{r['family']}{base}, {r['param_name']} = {r['param']:g}, {other}"
 
 
+def _panel_order(r, x: str = "n") -> tuple:
+    """Panels by family, base, parameter and then the other axis by value (1000 before 16000)."""
+    return (r["family"], r["base"] or "", r["param"], r["n"] if x == "d" else r["d"])
+
+
 def summary_rows(store) -> list[dict]:
     """:data:`SUMMARY_SQL` on the store, with the relative bias added (NaN where undefined)."""
     with SweepStore(store, read_only=True) as db:
@@ -180,7 +185,8 @@ def _plot(rows, path: Path) -> None:
     rows = [r for r in rows if math.isfinite(r["exact"]) and r["exact"] != 0
             and not math.isnan(r["mean"])]
     x = _x_axis(rows)
-    panels = sorted({_panel(r, x) for r in rows}) or ["(no cell with a finite exact value)"]
+    order = {_panel(r, x): _panel_order(r, x) for r in rows}
+    panels = sorted(order, key=order.get) or ["(no cell with a finite exact value)"]
     ncols = min(2, len(panels))
     nrows = math.ceil(len(panels) / ncols)
     fig, axes = plt.subplots(nrows, ncols, figsize=(6.2 * ncols, 4.2 * nrows), squeeze=False)
@@ -200,6 +206,8 @@ def _plot(rows, path: Path) -> None:
         ax.axhline(1.0, color="black", lw=1, ls="--", label="exact")
         ax.set_xscale("log")
         ticks = sorted({r[x] for r in sel})
+        if len(ticks) == 1:  # one d (or n): the methods side by side around it
+            ax.set_xlim(ticks[0] / 1.15, ticks[0] * 1.15)
         ax.set_xticks(ticks, [str(t) for t in ticks])
         ax.minorticks_off()
         ax.set_xlabel("d (dimension)" if x == "d" else "n (points per distribution)")
@@ -210,7 +218,7 @@ def _plot(rows, path: Path) -> None:
     for ax in list(axes.flat)[len(panels):]:
         ax.set_visible(False)
     fig.suptitle("Sweep: estimates against exact values (mean ± sd over seeds)")
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.35 / (4.2 * nrows)))  # room for the title
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
