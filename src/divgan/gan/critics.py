@@ -103,8 +103,8 @@ class CriticMethod:
     caveat: str
     spectral_norm: bool
     make_optimizer: Callable[..., torch.optim.Optimizer]
-    penalty: Callable[[nn.Module, torch.Tensor, torch.Tensor, CriticSettings,
-                       torch.Generator | None], torch.Tensor] | None
+    # penalty(critic, real, fake, settings, seed, reduction="mean" | "none") -> tensor
+    penalty: Callable[..., torch.Tensor] | None
     penalty_weight: Callable[[CriticSettings], float] | None
     after_step: Callable[[nn.Module, CriticSettings], None] | None
     read: Callable[[HeldOut, CriticSettings], Reading]
@@ -169,8 +169,9 @@ def _rmsprop(params, *, lr: float, betas: tuple[float, float]) -> torch.optim.Op
     return torch.optim.RMSprop(params, lr=lr)  # WGAN's Algorithm 1 (momentum-free)
 
 
-def _gp_penalty(critic, real, fake, settings, seed):
-    return gradient_penalty(critic, real, fake, gp_one_sided=settings.gp_one_sided, seed=seed)
+def _gp_penalty(critic, real, fake, settings, seed, reduction="mean"):
+    return gradient_penalty(critic, real, fake, gp_one_sided=settings.gp_one_sided, seed=seed,
+                            reduction=reduction)
 
 
 def _clip(critic, settings):

@@ -104,6 +104,7 @@ def gradient_penalty(
     *,
     gp_one_sided: bool = False,
     seed=None,
+    reduction: str = "mean",
 ) -> torch.Tensor:
     r"""Gradient penalty of Gulrajani et al. (2017), without the factor :math:`\lambda`.
 
@@ -119,6 +120,8 @@ def gradient_penalty(
     It is the WGAN-GP alternative to the lecture's weight clipping (L17). ``seed`` draws the
     :math:`\epsilon`: a :class:`torch.Generator` (on the batch's device, its stream continues)
     or a seed of the package's convention (None, an int >= 0, a numpy SeedSequence or Generator).
+    ``reduction="none"`` returns one term per (real, fake) pair instead of their mean, as
+    torch's losses do.
 
     Examples
     --------
@@ -136,6 +139,8 @@ def gradient_penalty(
                          f"and {tuple(fake.shape)}")
     if not isinstance(gp_one_sided, bool):
         raise TypeError(f"gp_one_sided must be True or False, got {gp_one_sided!r}")
+    if reduction not in ("mean", "none"):
+        raise ValueError(f"reduction must be 'mean' or 'none', got {reduction!r}")
     gen = torch_generator(seed, device=real.device)
     n = real.shape[0]
     eps = torch.rand((n,) + (1,) * (real.dim() - 1), generator=gen, device=gen.device,
@@ -147,7 +152,7 @@ def gradient_penalty(
     gap = norms - 1.0
     if gp_one_sided:
         gap = torch.clamp(gap, min=0.0)
-    return gap.pow(2).mean()
+    return gap.pow(2).mean() if reduction == "mean" else gap.pow(2)
 
 
 @torch.no_grad()
