@@ -273,3 +273,38 @@ def test_bootstrap_ci_rows_and_determinism():
 def test_bootstrap_bad_input(values, kwargs, exc, match):
     with pytest.raises(exc, match=match):
         bootstrap_ci(values, **kwargs)
+
+
+@pytest.mark.parametrize("d", [17, 40])
+def test_high_dimensional_neighbours_are_scipys_and_the_estimate_follows(d):
+    # above 16 dimensions the k-th neighbour distances come from matrix products (a k-d tree
+    # visits almost every node there); against scipy's cdist and a full sort, to rounding,
+    # with a duplicate point and a tie
+    from scipy.spatial.distance import cdist
+
+    from divgan import estimators
+
+    rng = np.random.default_rng(d)
+    x = rng.normal(size=(700, d)) * 3.0 + 5.0
+    y = rng.normal(size=(500, d)) + 1.0
+    x[10] = x[11]  # a duplicate: rho is 0 for k = 1, as a tree gives
+    y[3] = x[20] + 1e-3
+    y[4] = x[20] - 1e-3  # two y points at the same distance from x[20]
+    for k in (1, 4):
+        rho, nu = estimators._kth_distances(x, y, k)
+        within = cdist(x, x)
+        np.fill_diagonal(within, np.inf)
+        np.testing.assert_allclose(rho, np.sort(within, axis=1)[:, k - 1], rtol=1e-12,
+                                   atol=1e-12)
+        np.testing.assert_allclose(nu, np.sort(cdist(x, y), axis=1)[:, k - 1], rtol=1e-12)
+    with pytest.raises(ValueError, match="repeated points"):
+        kl_divergence_knn(x, y)
+    # the estimate itself: Wang-Kulkarni-Verdu from scipy's distances, k = 3
+    x[10] += 0.5
+    r = kl_divergence_knn(x, y, k=3)
+    within = cdist(x, x)
+    np.fill_diagonal(within, np.inf)
+    rho = np.sort(within, axis=1)[:, 2]
+    nu = np.sort(cdist(x, y), axis=1)[:, 2]
+    expected = d * np.mean(np.log(nu / rho)) + math.log(500 / 699)
+    assert r.estimate == pytest.approx(expected, rel=1e-10)

@@ -92,10 +92,46 @@ class KnnKLResult:
 
 def _kth_distances(x, y, k):
     """ρ_k(i): distance from x_i to its k-th neighbour in x without x_i; ν_k(i): to
-    its k-th neighbour in y."""
+    its k-th neighbour in y. A k-d tree up to ``_TREE_MAX_DIM`` dimensions, above it
+    :func:`_kth_brute` (a tree in 128 dimensions visits almost every node: 505 s for
+    16000 points, against a few seconds by matrix products)."""
+    if x.shape[1] > _TREE_MAX_DIM:
+        return _kth_brute(x, x, k, same=True), _kth_brute(x, y, k, same=False)
     rho = cKDTree(x).query(x, k=[k + 1])[0][:, 0]
     nu = cKDTree(y).query(x, k=[k])[0][:, 0]
     return rho, nu
+
+
+_TREE_MAX_DIM = 16
+_CANDIDATES = 8  # brute force: neighbours beyond the k-th whose distance is recomputed exactly
+_CHUNK_BYTES = 64 * 2**20  # brute force: at most this much memory per block of distances
+
+
+def _kth_brute(q, ref, k, *, same):
+    """Distance from each row of ``q`` to its k-th nearest row of ``ref`` (``same``: ``q`` is
+    ``ref`` and a row is not its own neighbour), by blocks of squared distances from matrix
+    products, which pick the ``k + _CANDIDATES`` nearest; their distances are then recomputed
+    from the differences, so the result is exact to rounding (the products' cancellation
+    only reorders candidates closer than it)."""
+    centre = ref.mean(axis=0)
+    q, ref = q - centre, ref - centre
+    sq = np.einsum("ij,ij->i", ref, ref)
+    avail = len(ref) - 1 if same else len(ref)
+    kk = min(k + _CANDIDATES, avail)
+    rows = max(1, _CHUNK_BYTES // (8 * len(ref)))
+    out = np.empty(len(q))
+    for i in range(0, len(q), rows):
+        a = q[i:i + rows]
+        d2 = sq[None, :] - 2.0 * (a @ ref.T)  # |a|^2 left out: the same along each row
+        own = np.arange(len(a)), np.arange(i, i + len(a))
+        if same:
+            d2[own] = np.inf
+        cand = np.argpartition(d2, kk - 1, axis=1)[:, :kk]
+        exact = np.sqrt(((a[:, None, :] - ref[cand]) ** 2).sum(axis=-1))
+        if same:
+            exact[cand == own[1][:, None]] = np.inf
+        out[i:i + rows] = np.partition(exact, k - 1, axis=1)[:, k - 1]
+    return out
 
 
 def _refuse_zero_distances(dist, x, k, problem, who, where, advice="", unit=1.0):
