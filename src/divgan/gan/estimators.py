@@ -5,7 +5,8 @@ samples and read on the held-out part; the confidence interval is a bootstrap
 (:func:`scipy.stats.bootstrap`, real and fake resampled separately) over the held-out part with
 the network fixed, or with ``folds=K`` Student's t over K cross-fitted folds (training variation
 included). By default (``hidden="auto"``) the network is chosen among a linear, a (64, 64) and a
-wide one-layer network by its training objective on a validation split, each stopped early.
+wide one-layer network by its training objective on a validation split, each stopped early,
+the linear one kept unless a network beats it by more than one paired standard error.
 What each number is (the measured accuracy is in the documentation):
 
 * ``estimate_js``: :math:`\tfrac12(\mathbb{E}\log D(x_r) + \mathbb{E}\log(1 - D(x_g)) + \log 4)`,
@@ -196,7 +197,9 @@ def estimate_js(x_real, x_fake, *, steps=None, device="auto", seed=0, test_fract
         of ``min(1024, 8 d)`` units are each trained on 80% of the training part, stopped
         early at their best training objective on the other 20% (measured 20 times a fit),
         and the best is read on the held-out part, which neither fitting nor choosing has
-        seen (in high dimension two-layer networks over-fit; see ``docs/critics_in_d.md``).
+        seen (in high dimension two-layer networks over-fit; see ``docs/critics_in_d.md``);
+        a network is chosen over the linear one only when its score is more than one paired
+        standard error ahead (``diagnostics["network_margin_se"]``, that many).
         Chosen network and step: ``diagnostics["selected_depth"]``, ``["selected_width"]``,
         ``["stopped_step"]`` (cross-fitted: means over the folds, and ``["linear_folds"]``,
         how many folds chose the linear network). A chosen discriminator whose logits
@@ -310,8 +313,10 @@ def estimate_wasserstein(x_real, x_fake, *, method="gp", steps=None, device="aut
         ``"relu"`` for sn and clip). Under ``hidden="auto"`` the linear gp and sn critics are
         solved, not trained: the maximiser of their objective over linear critics is the
         direction of the training mean difference (``diagnostics["stopped_step"]`` 0 when
-        one is chosen); ``method="clip"`` keeps its (64, 64) network (its raw value is K W1
-        for an unknown K, so networks do not compare).
+        one is chosen); from d = 16 on gp fits no (64, 64) network (it was steep where the
+        penalty's points never fall and read up to 17% above W1), and its validation penalty
+        is half between nearest neighbours; ``method="clip"`` keeps its (64, 64) network (its
+        raw value is K W1 for an unknown K, so networks do not compare).
     gp_weight, gp_one_sided, clip_value
         λ (applied to the standardised data, so the same for data in any units; the
         weight in the data's units, spread × λ, is ``diagnostics['penalty_weight']``), the
