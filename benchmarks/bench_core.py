@@ -423,6 +423,29 @@ def bench_kl_js(rng, quick):
     acc_row("JS N = 1e6 vs math.fsum", abs(js_divergence(p, q) - ref) / ref)
 
 
+def bench_knn(rng, quick):
+    """The kNN KL estimator's neighbour distances in d = 128: divgan's blocks of matrix products
+    (above 16 dimensions) against scipy's k-d tree, which divgan uses below."""
+    from scipy.spatial import cKDTree
+
+    from divgan import estimators
+
+    d = 128
+    for n in ((2000,) if quick else (2000, 8000)):
+        x, y = rng.standard_normal((n, d)), rng.standard_normal((n, d)) + 0.1
+
+        def tree():
+            return (cKDTree(x).query(x, k=[2])[0][:, 0], cKDTree(y).query(x, k=[1])[0][:, 0])
+
+        t = compare({"ours": lambda: estimators._kth_distances(x, y, 1), "scipy": tree},
+                    rounds=3, min_sample=0.0)
+        row(f"kNN distances (rho, nu), d = {d}, n = m = {n}", t["ours"], "scipy cKDTree queries",
+            t["scipy"], 5, "ge")
+        ours, ref = estimators._kth_distances(x, y, 1), tree()
+        acc_row(f"kNN distances d = {d}, n = {n} vs cKDTree",
+                max(float(np.max(np.abs(o - r) / r)) for o, r in zip(ours, ref)))
+
+
 # ----------------------------------------------------------------------------- report
 
 
@@ -481,7 +504,7 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="smaller sizes for the slow cases")
     ap.add_argument("--only", default=None,
-                    help="comma list of sections: 1d,accuracy,piles,batch,sliced,ot,memory,kl")
+                    help="comma list of sections: 1d,accuracy,piles,batch,sliced,ot,memory,kl,knn")
     ap.add_argument("--out", type=Path, default=OUT,
                     help=f"where to write the results (default {OUT}); "
                          "use another file with --only")
@@ -489,7 +512,8 @@ def main(argv=None):
     rng = np.random.default_rng(20240601)
     sections = {"1d": bench_1d, "accuracy": bench_accuracy, "piles": bench_piles,
                 "batch": bench_batch, "sliced": bench_sliced, "ot": bench_exact_ot,
-                "memory": lambda rng, quick: bench_memory(quick), "kl": bench_kl_js}
+                "memory": lambda rng, quick: bench_memory(quick), "kl": bench_kl_js,
+                "knn": bench_knn}
     chosen = args.only.split(",") if args.only else list(sections)
     t0 = time.perf_counter()
     for name in chosen:
