@@ -130,6 +130,12 @@ def test_gradient_penalty_uses_one_weight_and_one_norm_per_sample():
     assert value == pytest.approx(expected, rel=1e-10)
     whole_batch = (np.linalg.norm(x_hat) - 1) ** 2
     assert abs(value - whole_batch) > 1.0
+    # reduction="none": the same terms one by one, as torch's losses return them
+    terms = gradient_penalty(_HalfSquare(), real, fake, seed=123, reduction="none")
+    np.testing.assert_allclose(terms.detach().numpy(), (np.linalg.norm(x_hat, axis=1) - 1) ** 2,
+                               rtol=1e-10)
+    with pytest.raises(ValueError, match="reduction must be 'mean' or 'none', got 'sum'"):
+        gradient_penalty(_HalfSquare(), real, fake, reduction="sum")
 
 
 def test_gradient_penalty_is_finite_for_a_constant_critic():

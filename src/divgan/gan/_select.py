@@ -95,7 +95,7 @@ def candidates(method: str, d: int, hidden, lr_d: float) -> list[tuple[tuple[int
 def _fit_select(r_fit, g_fit, validation, cands, **fit):
     """The best of ``cands`` by validation score (each stopped early), or the only one; the
     linear candidate is kept unless the best network beats it by more than
-    ``_SE_RULE`` paired standard errors (:func:`_prefer_linear`)."""
+    ``_SE_RULE`` paired standard errors (:func:`_margin`)."""
     if validation is None:
         (hidden, lr), = cands
         model, _, _ = _fit_one(r_fit, g_fit, hidden, lr, None, fit)
