@@ -93,8 +93,8 @@ class KnnKLResult:
 def _kth_distances(x, y, k):
     """ρ_k(i): distance from x_i to its k-th neighbour in x without x_i; ν_k(i): to
     its k-th neighbour in y. A k-d tree up to ``_TREE_MAX_DIM`` dimensions, above it
-    :func:`_kth_brute` (a tree in 128 dimensions visits almost every node: 505 s for
-    16000 points, against a few seconds by matrix products)."""
+    :func:`_kth_brute` (a tree in 128 dimensions visits almost every node: matrix products
+    are 2.5 times faster at n = 2000 and 8000, ``benchmarks/RESULTS_KNN.md``)."""
     if x.shape[1] > _TREE_MAX_DIM:
         return _kth_brute(x, x, k, same=True), _kth_brute(x, y, k, same=False)
     rho = cKDTree(x).query(x, k=[k + 1])[0][:, 0]
