@@ -15,6 +15,7 @@ the accuracy of the de-biasing, do not depend on the data's units.
 from __future__ import annotations
 
 import copy
+import functools
 import math
 from collections.abc import Sequence
 
@@ -272,20 +273,27 @@ def _fit_linear(xr, xg, *, method, settings, device, seed, validation) -> tuple[
 class _Validation:
     """Standardised validation points, the first ``min(n_r, n_g, _MAX_VALIDATION)`` a side
     (``real``, ``fake``: pairs by position), and for each point the index of its nearest
-    neighbour on the other side (``near_fake``, ``near_real``)."""
+    neighbour on the other side (``near_fake``, ``near_real``; found on first use: only a
+    penalised critic's score needs them)."""
 
     def __init__(self, validation, shift, scale, dev):
         m = min(len(validation[0]), len(validation[1]), _MAX_VALIDATION)
         self.real, self.fake = [torch.as_tensor((v[:m] - shift) / scale, dtype=torch.float32,
                                                 device=dev) for v in validation]
-        self.near_fake = _nearest(self.real, self.fake)
-        self.near_real = _nearest(self.fake, self.real)
+
+    @functools.cached_property
+    def near_fake(self) -> torch.Tensor:
+        return _nearest(self.real, self.fake)
+
+    @functools.cached_property
+    def near_real(self) -> torch.Tensor:
+        return _nearest(self.fake, self.real)
 
 
 def _nearest(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     """For each row of ``a`` the index of its nearest row of ``b`` (Euclidean), in chunks of
     ``_CDIST_BYTES``."""
-    rows = max(1, _CDIST_BYTES // (4 * max(1, len(b))))
+    rows = max(1, _CDIST_BYTES // (a.element_size() * max(1, len(b))))
     with torch.no_grad():
         return torch.cat([torch.cdist(a[i:i + rows], b).argmin(dim=1)
                           for i in range(0, len(a), rows)])
