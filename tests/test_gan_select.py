@@ -282,3 +282,60 @@ def test_one_standard_error_rule_keeps_the_linear_critic_on_a_shift_in_d_8():
     assert est.diagnostics["linear_folds"] >= 4
     assert abs(est.value - pair.w1) <= 0.05
     assert est.ci_low <= pair.w1 <= est.ci_high
+
+
+def _fake_fit(calls, best_at_end):
+    """A stand-in for ``_fit`` that records the steps it was given and reports its best score
+    at the last step (``best_at_end``) or half-way; longer fits score higher."""
+    def fit(r, g, *, hidden, lr_d, validation, steps, **kw):
+        calls.append(steps)
+        return f"model{steps}", float(steps), steps if best_at_end else steps // 2
+    return fit
+
+
+@pytest.mark.parametrize("extend, best_at_end, expected_calls, expected_step",
+                         [(True, True, [20, 60], 60), (True, False, [20], 10),
+                          (False, True, [20], 20)])
+def test_a_fit_still_improving_at_its_last_step_is_refitted_longer(
+        extend, best_at_end, expected_calls, expected_step, monkeypatch):
+    calls = []
+    monkeypatch.setattr(_select, "_fit", _fake_fit(calls, best_at_end))
+    xr, xg = _shift(2, 40)
+    fit = {"steps": 20, "method": "gp", "extend": extend}
+    model, score, step = _select._fit_one(xr, xg, (8,), 1e-3, (xr, xg), fit)
+    assert calls == expected_calls and step == expected_step and model == f"model{calls[-1]}"
+    assert fit["extend"] is extend  # the caller's settings are not changed
+    # no validation split (a fixed network): never refitted
+    calls.clear()
+    _select._fit_one(xr, xg, (8,), 1e-3, None, fit)
+    assert calls == [20]
+
+
+def test_the_longer_fit_is_kept_only_if_it_scores_higher(monkeypatch):
+    def fit(r, g, *, hidden, lr_d, validation, steps, **kw):
+        return f"model{steps}", -float(steps), steps  # always at its end, longer is worse
+    monkeypatch.setattr(_select, "_fit", fit)
+    xr, xg = _shift(2, 40)
+    model, score, step = _select._fit_one(xr, xg, (8,), 1e-3, (xr, xg),
+                                          {"steps": 20, "method": "gp", "extend": True})
+    assert (model, score, step) == ("model20", -20.0, 20)
+
+
+class _Captured(Exception):
+    pass
+
+
+@pytest.mark.parametrize("estimate", [estimate_wasserstein, estimate_js])
+def test_only_the_default_steps_ask_for_the_longer_fit(estimate, monkeypatch):
+    seen = []
+
+    def run(*a, **kw):
+        seen.append((kw["steps"], kw["extend"]))
+        raise _Captured
+    monkeypatch.setattr("divgan.gan.estimators.run", run)
+    xr, xg = _shift(2, 40)
+    for steps in (None, 500):
+        with pytest.raises(_Captured):
+            estimate(xr, xg, steps=steps, device="cpu")
+    default = 1000 if estimate is estimate_js else get_critic_method("gp").default_steps
+    assert seen == [(default, True), (500, False)]
