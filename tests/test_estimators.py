@@ -9,6 +9,7 @@ import math
 
 import numpy as np
 import pytest
+import scipy.spatial
 from scipy import stats
 
 from divgan.divergences import gaussian_kl
@@ -308,3 +309,25 @@ def test_high_dimensional_neighbours_are_scipys_and_the_estimate_follows(d):
     nu = np.sort(cdist(x, y), axis=1)[:, 2]
     expected = d * np.mean(np.log(nu / rho)) + math.log(500 / 699)
     assert r.estimate == pytest.approx(expected, rel=1e-10)
+
+
+def test_neighbour_locality_against_scipy_and_the_caution_in_high_d():
+    from divgan import theory
+    from divgan.estimators import LOCALITY_THRESHOLD
+
+    for d, local in ((2, True), (64, False)):
+        x, y = theory.shifted(d, 1.0).sample(600, rng=np.random.default_rng(d))
+        r = kl_divergence_knn(x, y, seed=0)
+        dist = scipy.spatial.distance.cdist(x, x)
+        np.fill_diagonal(dist, np.inf)
+        pairs = np.linalg.norm(x - x[(np.arange(600) + 300) % 600], axis=1)
+        want = np.median(dist.min(axis=1)) / np.median(pairs)
+        assert r.neighbour_locality == pytest.approx(want, rel=1e-9)
+        assert (r.neighbour_locality < LOCALITY_THRESHOLD) is local
+        assert ("not local" in r.reason) is (not local)
+    # the hyperplanes in 32 dimensions, 0.5 apart: KL = inf, yet the value is finite; the
+    # reason says why it cannot be trusted
+    x, y = theory.hyperplanes(32, 0.5).sample(2000, rng=np.random.default_rng(1))
+    r = kl_divergence_knn(x, y, seed=0)
+    assert math.isfinite(r.value) and not r.supports_look_disjoint
+    assert r.neighbour_locality > LOCALITY_THRESHOLD and "do not look disjoint" in r.reason

@@ -166,7 +166,8 @@ def _run_method(cell: Cell, x, y, device: str) -> dict:
                 "diagnostics": "{}"}
     res = divgan.kl_divergence_knn(x, y, k=settings.get("k", 1), seed=cell.seed)
     diag = {"estimate": res.estimate, "supports_look_disjoint": res.supports_look_disjoint,
-            "growth_per_doubling": res.growth_per_doubling}
+            "growth_per_doubling": res.growth_per_doubling,
+            "neighbour_locality": res.neighbour_locality}
     return {**out, "value": float(res.value), "kind": "knn", "diagnostics": _json_safe(diag)}
 
 
