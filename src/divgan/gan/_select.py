@@ -63,7 +63,6 @@ _MAX_WIDTH = 1024  # hidden="auto": the wide layer has min(1024, 8 d) units
 _LINEAR_LR_FACTOR = 10.0  # a linear network's weights move ~lr per Adam step: it needs a larger one
 _CLOSED_FORM = ("gp", "sn")  # hidden="auto": their linear critic is solved, not trained
 _SE_RULE = 1.0  # a network replaces the linear candidate only this many paired SEs ahead
-_EXTEND = 3  # default steps: a fit still improving at its last step is refitted this many times longer
 
 
 def check_folds(folds) -> int | None:
@@ -144,27 +143,11 @@ def _margin(network, linear, validation, fit) -> float:
 
 
 def _fit_one(r_fit, g_fit, hidden, lr, validation, fit):
-    """:func:`_fit` one candidate, or solve it (``lr=None``, :func:`_fit_linear`).
-
-    With ``fit["extend"]`` (the estimators' default ``steps``) and a validation split, a fit
-    whose best score is at its last step, still improving, is fitted again from the start
-    with ``_EXTEND`` times the steps (its learning rate decays over the longer run), and the
-    better of the two by validation score is kept. Why: on ``theory.scaled(128, 0.5)`` at
-    n = 16000 the wide gp critic was still improving at step 2000 in every seed and read
-    +0.6% to +1.6% above W1, its interval covering in 1 of 5 seeds; refitted for 6000 steps
-    it read -0.6% to +0.4%, covering in 5 of 5 (``docs/critics_in_d.md``)."""
-    fit = dict(fit)
-    extend = fit.pop("extend", False)
+    """:func:`_fit` one candidate, or solve it (``lr=None``, :func:`_fit_linear`)."""
     if lr is None:
         return _fit_linear(r_fit, g_fit, validation=validation,
                            **{k: fit[k] for k in ("method", "settings", "device", "seed")})
-    out = _fit(r_fit, g_fit, hidden=hidden, lr_d=lr, validation=validation, **fit)
-    if extend and validation is not None and out[2] == fit["steps"]:
-        longer = _fit(r_fit, g_fit, hidden=hidden, lr_d=lr, validation=validation,
-                      **dict(fit, steps=_EXTEND * fit["steps"]))
-        if longer[1] > out[1]:
-            out = longer
-    return out
+    return _fit(r_fit, g_fit, hidden=hidden, lr_d=lr, validation=validation, **fit)
 
 
 @dataclass(frozen=True)
