@@ -320,9 +320,14 @@ def test_neighbour_locality_against_scipy_and_the_caution_in_high_d():
         r = kl_divergence_knn(x, y, seed=0)
         dist = scipy.spatial.distance.cdist(x, x)
         np.fill_diagonal(dist, np.inf)
-        pairs = np.linalg.norm(x - x[(np.arange(600) + 300) % 600], axis=1)
-        want = np.median(dist.min(axis=1)) / np.median(pairs)
-        assert r.neighbour_locality == pytest.approx(want, rel=1e-9)
+        # any pairing of distinct points estimates the same median distance: the ratio of
+        # medians over all pairs is within a few percent of the reported one
+        want = np.median(dist.min(axis=1)) / np.median(dist[np.triu_indices(600, 1)])
+        assert r.neighbour_locality == pytest.approx(want, rel=0.05, abs=1e-3)
+        # nor does sorting the rows bias it (the pairing is random whatever their order)
+        ordered = x[np.argsort(x[:, 0])]
+        assert kl_divergence_knn(ordered, y, seed=0).neighbour_locality == pytest.approx(
+            want, rel=0.05, abs=1e-3)
         assert (r.neighbour_locality < LOCALITY_THRESHOLD) is local
         assert ("not local" in r.reason) is (not local)
     # the hyperplanes in 32 dimensions, 0.5 apart: KL = inf, yet the value is finite; the

@@ -42,6 +42,7 @@ _REPEATS = 3
 #: from d = 16 on the study of docs/critics_in_d.md found the estimate 25-60% short of a
 #: finite KL and the disjointness test blind to a gap of 0.5 between hyperplanes.
 LOCALITY_THRESHOLD = 0.4
+_LOCALITY_PAIRING = 20261130  # seeds the fixed pairing of the points behind its denominator
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,7 @@ class KnnKLResult:
         A sentence saying what was found.
     neighbour_locality : float
         Median distance from an x point to its nearest other x point, divided by the median
-        distance between two x points (x_i and x_(i + n//2) mod n). Near 0 where the
+        distance between two x points (over a fixed random pairing of x). Near 0 where the
         neighbours are local, as the estimator assumes; in high dimension distances
         concentrate and it approaches 1. Above ``LOCALITY_THRESHOLD`` (0.4) ``reason``
         says the estimate is not to be trusted: there the estimate fell far short of a
@@ -100,14 +101,17 @@ class KnnKLResult:
     diverging: bool
     supports_look_disjoint: bool
     reason: str
-    neighbour_locality: float = math.nan
+    neighbour_locality: float
 
 
 def _locality(x, rho1):
-    """Median nearest-neighbour distance ``rho1`` over the median distance between x_i and
-    x_(i + n//2) mod n (a pairing of distinct points; NaN if they all coincide)."""
+    """Median nearest-neighbour distance ``rho1`` over the median distance between the points
+    of a fixed random pairing of the rows of ``x`` (row ``p_i`` with row ``p_(i + n//2) mod n``,
+    ``p`` a permutation that does not depend on the caller's seed, so that sorted or grouped
+    rows are still paired at random; NaN if all pairs coincide)."""
     n = len(x)
-    pairs = np.linalg.norm(x - np.roll(x, n // 2, axis=0), axis=1)
+    p = np.random.default_rng(_LOCALITY_PAIRING).permutation(n)
+    pairs = np.linalg.norm(x[p] - x[np.roll(p, n // 2)], axis=1)
     scale = float(np.median(pairs))
     return float(np.median(rho1)) / scale if scale > 0 else math.nan
 
