@@ -228,8 +228,9 @@ CRITIC_METHODS: Mapping[str, CriticMethod] = MappingProxyType({
         name="gp", kind="debiased", is_lower_bound=False,
         caveat=("de-biased: the penalised critic's dual value overestimates W1 (see the "
                 "documentation); value = dual value - 2 * gp_weight * penalty, both on held-out "
-                "samples, exact at the penalised optimum in 1-D and first order in 1/gp_weight in "
-                "general; the raw dual value is kept in the diagnostics"),
+                "samples; at the penalised optimum that is the cost of a transport flow, so at "
+                "least W1, and W1 itself in 1-D; a trained critic can read on either side; the "
+                "raw dual value is kept in the diagnostics"),
         spectral_norm=False, make_optimizer=_adam, penalty=_gp_penalty,
         penalty_weight=lambda s: s.gp_weight, after_step=None, read=_read_gp,
         default_steps=2000, default_lr=1e-3, lr_decay=True, activation="elu"),
