@@ -265,7 +265,7 @@ def test_piles_match_naive_and_scipy():
 
 @pytest.mark.parametrize("N", [1, 2, 3, 4, 5, 6, 7])
 def test_piles_small_lengths_match_recursion(N):
-    # tiny grids exercise every branch of the paired loop; integer masses make sums exact
+    # tiny grids (under one block of 8 chains) take the serial tail; integer masses are exact
     rng = np.random.default_rng(N)
     p = rng.integers(0, 9, N).astype(float)
     p[0] += 1
@@ -277,6 +277,53 @@ def test_piles_small_lengths_match_recursion(N):
 
 def test_piles_negative_zero_is_accepted():
     assert earth_movers_distance([-0.0, 1.0], [1.0, -0.0]) == 1.0
+
+
+@pytest.mark.parametrize("N", [8, 9, 16, 17, 1024, 1025, 1026, 1033, 3 * 1024 + 5, 50_000])
+def test_piles_blocks_match_fsum(N):
+    # the unit-grid kernel runs 8 chains over blocks of 8 runs and a serial tail: lengths
+    # around the block size (1024) and partial blocks; reference: exact sum of the recursion
+    rng = np.random.default_rng(N)
+    p = rng.random(N)
+    q = rng.random(N)
+    p[rng.random(N) < 0.2] = 0.0
+    q *= p.sum() / q.sum()
+    naive = math.fsum(np.abs(np.cumsum(p - q)[:-1]))
+    assert earth_movers_distance(p, q) == pytest.approx(naive, rel=1e-12)
+    # integer masses: every partial sum is exact, so the blocked sum is too
+    a = rng.integers(0, 5, N).astype(float)
+    a[0] += 1.0
+    b = rng.permutation(a)
+    assert earth_movers_distance(a, b) == float(np.abs(np.cumsum(a - b))[:-1].sum())
+
+
+@pytest.mark.parametrize("where", [0, 1023, 1024, 5000, 9999])
+@pytest.mark.parametrize("bad, message", [(-1e-3, "non-negative"), (np.nan, "finite"),
+                                          (np.inf, "finite")])
+def test_piles_bad_entry_anywhere_is_named(where, bad, message):
+    # the one-pass checks must see entries in every block and in the tail
+    p = np.full(10_000, 1.0)
+    for first, second in ((p.copy(), p), (p, p.copy())):
+        target = first if first is not p else second
+        target[where] = bad
+        name = "p" if target is first else "q"
+        with pytest.raises(ValueError, match=f"{name} must be {message}.*index {where}"):
+            earth_movers_distance(first, second)
+
+
+def test_piles_totals_at_the_tolerance_edge():
+    # totals within the tolerance but outside the fast path's margin still pass (checked
+    # by as_piles); beyond the tolerance they are refused, on the fast path or not
+    N = 4096
+    rtol = max(1e-12, 4.0 * N * EPS)
+    p = np.full(N, 1.0)
+    q = p.copy()
+    q[-1] += 0.8 * rtol * N  # the total of q is N (1 + 0.8 rtol)
+    naive = math.fsum(np.abs(np.cumsum(p - q)[:-1]))
+    assert earth_movers_distance(p, q) == naive == 0.0
+    q[0] += 0.8 * rtol * N  # now the imbalance is 1.6 rtol: refused
+    with pytest.raises(ValueError, match="same total mass"):
+        earth_movers_distance(p, q)
 
 
 # ------------------------------------------------------------------ point clouds
