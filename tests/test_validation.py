@@ -1,4 +1,6 @@
 """The shared validator: every kind of bad input gets a clear error naming it."""
+import math
+
 import numpy as np
 import pytest
 
@@ -136,3 +138,36 @@ def test_piles_and_grids():
         v.as_grid([0.0, 0.0], 2)
     with pytest.raises(ValueError, match="finite"):
         v.as_grid([0.0, np.inf], 2)
+
+
+@pytest.mark.parametrize("layout", ["contiguous", "strided", "negative zero", "zeros"])
+def test_pmf_pair_totals_and_minima_match_numpy(layout):
+    # The one-pass kernel (C-contiguous rows without sign bits) and the NumPy fallback
+    # (strided rows, -0.0) must give the same totals (to rounding) and the same minima
+    # as the NumPy reductions; oracle: math.fsum and np.min row by row.
+    rng = np.random.default_rng(11)
+    p = rng.random((3, 5001)) + 1e-3
+    q = rng.random((3, 5001)) * 1e-200 + 1e-250
+    if layout == "strided":
+        p, q = np.asfortranarray(p)[:, ::2], np.asfortranarray(q)[:, ::2]
+    elif layout == "negative zero":
+        p[1, 17] = -0.0
+    elif layout == "zeros":
+        p[0, 4000] = 0.0
+        q[2, :] = 0.0
+        q[2, 9] = 3.0
+    pair = v.as_pmf_pair(p, q)
+    for r in range(p.shape[0]):
+        for rows, total, low in ((p, pair.p_total, pair.p_min), (q, pair.q_total, pair.q_min)):
+            assert total[r] == pytest.approx(math.fsum(rows[r]), rel=1e-14)
+            assert low[r] == np.min(rows[r])
+    assert pair.p_min[0] == (0.0 if layout == "zeros" else np.min(p[0]))
+
+
+@pytest.mark.parametrize("bad, match", [(-1e-300, "non-negative"), (np.nan, "finite"),
+                                        (np.inf, "finite"), (-np.nan, "finite")])
+def test_pmf_pair_bad_entry_after_many_good_ones(bad, match):
+    p = np.full((2, 3000), 0.5)
+    p[1, 2999] = bad
+    with pytest.raises(ValueError, match=f"p must be {match}"):
+        v.as_pmf_pair(p, np.ones(3000))

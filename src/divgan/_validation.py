@@ -11,6 +11,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from divgan._kl_kernels import sums_and_minima
+
 __all__ = [
     "as_float_array",
     "as_pmf",
@@ -121,9 +123,7 @@ _TOTAL_HI = 2.0**1000  # so that sums of p log(ratio) (|log| < 1500) cannot over
 
 def _pmf_rows(rows: np.ndarray, original, name: str, axis: int):
     """Totals and minima of validated rows, rescaling rows whose total is out of range."""
-    with np.errstate(over="ignore"):
-        total = rows.sum(axis=-1)
-    low = rows.min(axis=-1)
+    total, low = sums_and_minima(rows)
     if not ((low >= 0).all() and np.isfinite(total).all() and (total > 0).all()):
         with np.errstate(over="ignore"):
             as_pmf(original, name, axis=axis)  # raises the message naming the bad entry
@@ -140,8 +140,7 @@ def _pmf_rows(rows: np.ndarray, original, name: str, axis: int):
         big = rows[large].max(axis=-1)
         down = np.frexp(big)[1] + int(np.frexp(float(n))[1]) - 1000
         rows[large] = np.ldexp(rows[large], -np.maximum(down, 1)[:, None])
-        total = rows.sum(axis=-1)
-        low = rows.min(axis=-1)
+        total, low = sums_and_minima(rows)
     return rows, total, low
 
 
