@@ -157,6 +157,11 @@ def wasserstein_1d_shifts(u_values, v_values, shifts, *, p=1):
     return _unscale(out, f, "W_p").reshape(th.shape)
 
 
+def _piles_rtol(n: int) -> float:
+    """Relative tolerance on the difference of two piles' totals (n rounding errors each)."""
+    return max(1e-12, 4.0 * n * _EPS)
+
+
 def earth_movers_distance(p, q, *, positions=None):
     r"""Least work to turn the piles ``p`` into the piles ``q`` on a shared sorted grid.
 
@@ -214,15 +219,14 @@ def earth_movers_distance(p, q, *, positions=None):
         if pm.ndim == 1 and pm.shape == qm.shape and pm.shape[0] > 0:
             work, sp, sq, negative = _k.piles_unit_grid(pm, qm)
             top = max(sp, sq)
-            rtol = max(1e-12, 4.0 * pm.shape[0] * _EPS)
             if (not negative and sp > 0.0 and sq > 0.0 and top < np.inf
-                    and abs(sp - sq) <= 0.5 * rtol * top
+                    and abs(sp - sq) <= 0.5 * _piles_rtol(pm.shape[0]) * top
                     and _range_scale(0.0, pm.shape[0] - 1.0, top) == 1.0):
                 return float(work)
         p, q = pm, qm
     pm, qm, sp, sq = as_piles(p, q)
     n = pm.shape[0]
-    rtol = max(1e-12, 4.0 * n * _EPS)
+    rtol = _piles_rtol(n)
     if abs(sp - sq) > rtol * max(sp, sq):
         raise ValueError(
             f"p and q must have the same total mass (work needs every shovel moved), "
