@@ -11,7 +11,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from divgan._kl_kernels import sums_and_minima
+from divgan._row_totals import sums_and_minima
 
 __all__ = [
     "as_float_array",
