@@ -282,3 +282,22 @@ def test_one_standard_error_rule_keeps_the_linear_critic_on_a_shift_in_d_8():
     assert est.diagnostics["linear_folds"] >= 4
     assert abs(est.value - pair.w1) <= 0.05
     assert est.ci_low <= pair.w1 <= est.ci_high
+
+
+@pytest.mark.parametrize("method, margin, network_kept", [
+    ("gp", 0.5, False), ("gp", 1.5, True),  # an estimate: a network must be 1 SE ahead
+    ("sn", 0.5, True), ("sn", -0.5, False),  # a lower bound: any lead suffices
+    ("js", 0.5, True), ("ctransform", 0.5, True)])
+def test_the_standard_error_rule_applies_to_the_estimate_only(method, margin, network_kept,
+                                                            monkeypatch):
+    # A lower bound's held-out value is below the population value in expectation whichever
+    # candidate is read, so keeping the linear one against a network ahead by noise only costs
+    # (sn on the 1-D cone: 0.55 of W1 for the network, -0.07 for the linear critic).
+    monkeypatch.setattr(_select, "_margin", lambda *a, **k: margin)
+    xr, xg = _shift(2, 400, seed=4)
+    if method == "js":
+        est = estimate_js(xr, xg, steps=40, device="cpu", seed=0)
+    else:
+        est = estimate_wasserstein(xr, xg, method=method, steps=40, device="cpu", seed=0)
+    assert est.diagnostics["network_margin_se"] == margin
+    assert (est.diagnostics["selected_width"] > 0) == network_kept
