@@ -6,7 +6,7 @@ samples and read on the held-out part; the confidence interval is a bootstrap
 the network fixed, or with ``folds=K`` Student's t over K cross-fitted folds (training variation
 included). By default (``hidden="auto"``) the network is chosen among a linear, a (64, 64) and a
 wide one-layer network by its training objective on a validation split, each stopped early,
-for gp the linear one kept unless a network beats it by more than one paired standard error.
+the linear one kept unless a network beats it by more than one paired standard error.
 What each number is (the measured accuracy is in the documentation):
 
 * ``estimate_js``: :math:`\tfrac12(\mathbb{E}\log D(x_r) + \mathbb{E}\log(1 - D(x_g)) + \log 4)`,
@@ -198,9 +198,8 @@ def estimate_js(x_real, x_fake, *, steps=None, device="auto", seed=0, test_fract
         early at their best training objective on the other 20% (measured 20 times a fit),
         and the best is read on the held-out part, which neither fitting nor choosing has
         seen (in high dimension two-layer networks over-fit; see ``docs/critics_in_d.md``);
-        for gp a network is chosen over the linear one only when its score is more than one
-        paired standard error ahead (``diagnostics["network_margin_se"]``, that many); for a
-        lower bound (sn, ctransform, the discriminator) any lead suffices.
+        a network is chosen over the linear one only when its score is more than one paired
+        standard error ahead (``diagnostics["network_margin_se"]``, that many).
         Chosen network and step: ``diagnostics["selected_depth"]``, ``["selected_width"]``,
         ``["stopped_step"]`` (cross-fitted: means over the folds, and ``["linear_folds"]``,
         how many folds chose the linear network). A chosen discriminator whose logits
