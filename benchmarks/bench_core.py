@@ -13,7 +13,8 @@ The 1-D rows depend on the sort, whose speed depends on the CPU by an order of m
 (PERFORMANCE.md, lesson 7): the CPU model and the sort divgan chose (``divgan._sort``,
 measured once per process unless ``DIVGAN_SORT`` forces one) are written into the results,
 and the 1-D targets are also checked against the fastest sort available and against
-divgan's own np.sort path.
+divgan's own np.sort path. W1 of unweighted samples goes through divgan's sort-free kernel
+where it applies (``divgan._w1_buckets``); info rows time it against the sort path.
 
 On processors where OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE are set (see the
 environment notes) OpenBLAS may run an older kernel; only the sliced case
@@ -49,7 +50,7 @@ from scipy.spatial.distance import cdist, jensenshannon
 
 import divgan.wasserstein as W
 from _machine import cpu_model  # benchmarks/_machine.py (scripts run from benchmarks/)
-from divgan import _sort
+from divgan import _sort, _w1_buckets
 
 OUT = Path(__file__).resolve().parent / "RESULTS.md"
 LOAD = os.getloadavg()
@@ -135,6 +136,24 @@ def _forced(method, fn, *args):
         _sort._FORCED[0] = before
 
 
+def _sort_path(fn, *args):
+    """``fn(*args)`` with the sort-free W1 kernel (``divgan._w1_buckets``) switched off: the
+    sort path alone, as before that kernel existed."""
+    before = _w1_buckets.applies
+    _w1_buckets.applies = lambda n, m, single: False
+    try:
+        return fn(*args)
+    finally:
+        _w1_buckets.applies = before
+
+
+def _handed_on(U, V) -> float:
+    """Share of the row pairs of ``U``, ``V`` (2-D, same shape) that the sort-free kernel
+    hands to the sort path."""
+    idx = np.arange(U.shape[0])
+    return float(np.mean(_w1_buckets.w1_rows(U, V, idx, idx)[1] != _w1_buckets.OK))
+
+
 def _sorts(*arrays):
     """Candidates sorting every array along its last axis: np.sort and divgan's radix."""
     return {"np.sort": lambda: [np.sort(a, axis=-1) for a in arrays],
@@ -170,6 +189,7 @@ def bench_1d(rng, quick):
     u, v = rng.standard_normal(n), rng.standard_normal(n)
     t = compare({"ours": lambda: W.wasserstein_1d(u, v),
                  "ours_np": lambda: _forced("numpy", W.wasserstein_1d, u, v),
+                 "ours_sorted": lambda: _sort_path(W.wasserstein_1d, u, v),
                  **_sorts(u, v),
                  "pot": lambda: ot.wasserstein_1d(u, v, p=1),
                  "pot_emd2_1d": lambda: ot.emd2_1d(u, v, metric="euclidean")})
@@ -182,6 +202,10 @@ def bench_1d(rng, quick):
     info_row("  sorts of both, n = 1e6", f"np.sort {_fmt(t['np.sort'])}, radix {_fmt(t['radix'])}")
     row("1D W1 unweighted, n = 1e6", t["ours"], "the np.sort path (DIVGAN_SORT=numpy)",
         t["ours_np"], 1.05, "le")
+    handed = _handed_on(u[None, :], v[None, :])
+    info_row("  sort-free W1 (divgan._w1_buckets) vs the sort path, n = 1e6",
+             f"{_fmt(t['ours'])} vs {_fmt(t['ours_sorted'])} "
+             f"({t['ours_sorted'] / t['ours']:.2f}x faster; pair handed on: {handed:.0%})")
 
     # weighted
     for n in (10**5, 10**6):
@@ -209,6 +233,16 @@ def bench_1d(rng, quick):
             3.5 if n == 10**6 else 6, "ge")
 
 
+def _fsum_w1(u, v) -> float:
+    """W1 by math.fsum over the quantile coupling (levels k m and l n, units 1 / (n m))."""
+    su, sv = np.sort(u), np.sort(v)
+    n, m = su.size, sv.size
+    ends = np.union1d(np.arange(1, n + 1, dtype=np.int64) * m,
+                      np.arange(1, m + 1, dtype=np.int64) * n)
+    terms = np.abs(su[(ends - 1) // m] - sv[(ends - 1) // n]) * np.diff(ends, prepend=0)
+    return math.fsum(terms) / (float(n) * m)
+
+
 def bench_accuracy(rng, quick):
     n = 10**6 if quick else 10**7
     u, v = rng.standard_normal(n), rng.standard_normal(n) * 1.1 + 0.05
@@ -226,6 +260,15 @@ def bench_accuracy(rng, quick):
     ref = math.fsum(terms) / (float(n) * m)
     del ends, seg, iu, iv, terms
     acc_row(f"W1 n = {n:.0e}, m = {m} vs math.fsum", abs(W.wasserstein_1d(u, v) - ref) / ref)
+    # pairs of up to 2**21 points go through the sort-free kernel (divgan._w1_buckets); own
+    # generator, so that the sections after this one draw the same samples as before
+    own = np.random.default_rng(7)
+    for n, m in ((10**6, 10**6), (10**6, 750_001)):
+        a, b = own.standard_normal(n), own.standard_normal(m) * 1.1 + 0.05
+        _, status = _w1_buckets.w1_pair(a, b)
+        how = "sort-free kernel" if status == _w1_buckets.OK else "handed to the sort path"
+        acc_row(f"W1 n = {n:.0e}, m = {m} ({how}) vs math.fsum",
+                abs(W.wasserstein_1d(a, b) - _fsum_w1(a, b)) / _fsum_w1(a, b))
 
 
 @njit(cache=True, error_model="numpy")
@@ -269,6 +312,7 @@ def bench_batch(rng, quick):
     UT, VT = np.ascontiguousarray(U.T), np.ascontiguousarray(V.T)
     t = compare({"ours": lambda: W.wasserstein_1d(U, V),
                  "ours_np": lambda: _forced("numpy", W.wasserstein_1d, U, V),
+                 "ours_sorted": lambda: _sort_path(W.wasserstein_1d, U, V),
                  **_sorts(U, V),
                  "scipy_loop": lambda: [st.wasserstein_distance(U[i], V[i]) for i in range(B)],
                  "pot": lambda: ot.wasserstein_1d(UT, VT, p=1)}, rounds=7)
@@ -288,6 +332,10 @@ def bench_batch(rng, quick):
     row("batched 1D W1, 1000 x 1000", t["ours"], "ot.wasserstein_1d batched", t["pot"], 25, "ge")
     info_row("  bound: sorts of both (1000, 1000) arrays",
              f"np.sort {B / t['np.sort']:,.0f} pairs/s, radix {B / t['radix']:,.0f} pairs/s")
+    info_row("  sort-free W1 (divgan._w1_buckets) vs the sort path, 1000 x 1000",
+             f"{_fmt(t['ours'])} vs {_fmt(t['ours_sorted'])} "
+             f"({t['ours_sorted'] / t['ours']:.2f}x faster; pairs handed on: "
+             f"{_handed_on(U, V):.1%})")
     err = np.max(np.abs(W.wasserstein_1d(U, V) - ot.wasserstein_1d(UT, VT, p=1)))
     acc_row("batched 1D W1 vs ot.wasserstein_1d (max abs)", float(err))
 

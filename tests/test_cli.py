@@ -409,7 +409,7 @@ def _divgan_imports(path: Path) -> set[str]:
 _LAYERS = (  # bottom up (DESIGN §1); a module may import its own layer and those below it
     ("_validation", "_row_totals"),
     ("divergences", "wasserstein", "estimators", "theory", "_pmf", "_density", "_parallel_lines",
-     "_kl_kernels", "_emd1d", "_ot", "_sort", "_reference", "__init__"),
+     "_kl_kernels", "_emd1d", "_ot", "_sort", "_w1_buckets", "_reference", "__init__"),
     ("gan",),
     ("figures", "sweep"),
     ("cli", "_cli"),

@@ -1,8 +1,10 @@
 r"""Private machinery of :mod:`divgan.wasserstein`.
 
-The 1-D path (sorted by :mod:`divgan._sort`, batched in one kernel call), the
-point-cloud preparation, ground costs and the optimality certificate of POT's plan, and the
-projections of the sliced distance. The Numba kernels themselves are in :mod:`divgan._emd1d`.
+The 1-D path (W1 of unweighted samples by the sort-free kernel of
+:mod:`divgan._w1_buckets` where it applies; otherwise sorted by :mod:`divgan._sort`, batched
+in one kernel call), the point-cloud preparation, ground costs and the optimality
+certificate of POT's plan, and the projections of the sliced distance. The Numba kernels
+themselves are in :mod:`divgan._emd1d` and :mod:`divgan._w1_buckets`.
 """
 import math
 import warnings
@@ -10,9 +12,17 @@ import warnings
 import numpy as np
 
 from divgan import _emd1d as _k
-from divgan._sort import argsort_rows, argsorted_samples, sort_last_axis, sorted_samples
+from divgan import _w1_buckets as _b
+from divgan._sort import (
+    argsort_rows,
+    argsorted_samples,
+    forced_sort,
+    sort_last_axis,
+    sorted_samples,
+)
 from divgan._validation import (
     as_points,
+    as_samples,
     as_weights,
     broadcast_batch,
     check_p,
@@ -82,6 +92,10 @@ def _wasserstein_1d(u_values, v_values, u_weights, v_weights, p, names=_NAMES_1D
     errors). Samples spanning ~1e287 or more are divided by a power of two first, and the
     result multiplied back."""
     weighted = u_weights is not None or v_weights is not None
+    if not weighted and p == 1.0:
+        value = _w1_sort_free(u_values, v_values, names)
+        if value is not None:
+            return value
     if weighted:
         U, OU, batch_u = argsorted_samples(u_values, names[0])
         V, OV, batch_v = argsorted_samples(v_values, names[1])
@@ -120,6 +134,48 @@ def _wasserstein_1d(u_values, v_values, u_weights, v_weights, p, names=_NAMES_1D
     out = _unscale(out, f, "W_p")
     if batch == ():
         return float(out[0])
+    return out.reshape(batch)
+
+
+def _w1_sort_free(u_values, v_values, names):
+    """W1 of unweighted samples through :mod:`divgan._w1_buckets`, pairs it cannot certify
+    through the sort path (the same rows sorted and scaled as there: the same bits); None
+    where the whole call must take the sort path (sizes, a sort forced by ``DIVGAN_SORT``,
+    non-finite values or any input error after the first: that path raises its errors in
+    its order)."""
+    if forced_sort() != "auto":
+        return None
+    U = as_samples(u_values, names[0], check_finite=False)
+    try:
+        V = as_samples(v_values, names[1], check_finite=False)
+        batch_u, batch_v = U.shape[:-1], V.shape[:-1]
+        batch = () if batch_u == batch_v == () else broadcast_batch(batch_u, batch_v, "")
+    except ValueError:
+        return None
+    n, m = U.shape[-1], V.shape[-1]
+    if not _b.applies(n, m, batch == ()):
+        return None
+    if batch == ():
+        value, status = _b.w1_pair(np.ascontiguousarray(U), np.ascontiguousarray(V))
+        return value if status == _b.OK else None
+    U = np.ascontiguousarray(U).reshape(-1, n)
+    V = np.ascontiguousarray(V).reshape(-1, m)
+    iu, iv = _batch_index(batch_u, batch), _batch_index(batch_v, batch)
+    got = _b.w1_rows(U, V, iu, iv)
+    if got is None:
+        return None
+    out, status, lo, hi = got
+    redo = np.flatnonzero(status != _b.OK)
+    if redo.size:
+        ru, ju = np.unique(iu[redo], return_inverse=True)
+        rv, jv = np.unique(iv[redo], return_inverse=True)
+        SU, SV = sort_last_axis(U[ru]), sort_last_axis(V[rv])
+        f = _range_scale(float(lo.min()), float(hi.max()), float(n) * m)  # the whole batch's
+        if f != 1.0:
+            SU, SV = SU / f, SV / f
+        part = np.empty(redo.size)
+        _k.wp_batch(SU, SV, ju.ravel(), jv.ravel(), 1.0, part)
+        out[redo] = _unscale(part, f, "W_p")
     return out.reshape(batch)
 
 

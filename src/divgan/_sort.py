@@ -8,7 +8,8 @@ a vendor string: the first time a row of at least ``_SMALL`` values is sorted, b
 are timed on a fixed array of that size class and the faster is kept (:func:`sort_method`).
 The environment variable ``DIVGAN_SORT`` = ``numpy`` | ``radix`` | ``auto`` (default),
 read once per process, forces one (``radix`` then sorts rows of any length; the tests
-use it).
+use it); a forced sort also sends W1 of unweighted samples through the sort path rather
+than the sort-free kernel of :mod:`divgan._w1_buckets`.
 
 The radix sort works on keys: the float64 bits mapped to ``uint64`` so that unsigned
 order is numeric order (negatives: all bits flipped; others: the sign bit flipped). It
