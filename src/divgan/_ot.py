@@ -179,6 +179,11 @@ def _w1_sort_free(u_values, v_values, names):
     return out.reshape(batch)
 
 
+def _piles_rtol(n: int) -> float:
+    """Relative tolerance on the difference of two piles' totals (n rounding errors each)."""
+    return max(1e-12, 4.0 * n * float(np.finfo(np.float64).eps))
+
+
 # ----------------------------------------------------------------------------- point clouds
 def _prepare_clouds(x, y, a, b, p):
     """Validated point clouds ``(n, d)``, ``(m, d)``, normalised weights (uniform for None), p."""

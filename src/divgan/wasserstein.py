@@ -17,6 +17,7 @@ import numpy as np
 
 from divgan import _emd1d as _k
 from divgan._ot import (
+    _piles_rtol,
     _prepare_clouds,
     _range_scale,
     _sliced,
@@ -48,8 +49,6 @@ __all__ = [
     "wasserstein_1d_shifts",
     "wasserstein_distance",
 ]
-
-_EPS = np.finfo(np.float64).eps
 
 
 # ----------------------------------------------------------------------------- 1-D
@@ -155,11 +154,6 @@ def wasserstein_1d_shifts(u_values, v_values, shifts, *, p=1):
     out = np.empty(flat.shape[0])
     _k.wp_shifts(u, v, flat, p, out)
     return _unscale(out, f, "W_p").reshape(th.shape)
-
-
-def _piles_rtol(n: int) -> float:
-    """Relative tolerance on the difference of two piles' totals (n rounding errors each)."""
-    return max(1e-12, 4.0 * n * _EPS)
 
 
 def earth_movers_distance(p, q, *, positions=None):
