@@ -57,6 +57,7 @@ import threading
 import numpy as np
 from numba import njit
 
+from divgan._emd1d import _two_sum  # compensated (TwoSum) accumulation
 from divgan._sort import _key, _unkey  # float64 bits <-> uint64 keys in numeric order
 
 _OPTS = {"cache": True, "error_model": "numpy", "nogil": True}
@@ -100,13 +101,6 @@ def _extent(bits):
         lo, hi = min(lo, k), max(hi, k)
         bad += (bits[i] & _EXP) == _EXP
     return lo, hi, bad
-
-
-@njit(inline="always")
-def _two_sum(s, c, x):
-    t = s + x
-    z = t - s
-    return t, c + ((s - (t - z)) + (x - z))
 
 
 @njit(inline="always")
