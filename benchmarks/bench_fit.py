@@ -15,6 +15,8 @@ version and the numbers to ``benchmarks/RESULTS_FIT.md``. Never run by the tests
 
     python benchmarks/bench_fit.py            # about 4 minutes on one core of a 2-core EPYC
     python benchmarks/bench_fit.py --smoke    # d = 8, n = 1000 in seconds (prints only)
+    python benchmarks/bench_fit.py --device cuda --out FILE   # the CUDA rows alone (a GPU
+                                              # session: about 2 minutes on one H200)
 """
 from __future__ import annotations
 
@@ -80,12 +82,18 @@ def timed(fn, device):
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--smoke", action="store_true", help="d = 8, n = 1000; print only")
+    ap.add_argument("--device", choices=("all", "cpu", "cuda"), default="all",
+                    help="'all' (default): the CPU, then CUDA when present")
+    ap.add_argument("--out", type=Path, default=OUT, help="results file (default %(default)s)")
     args = ap.parse_args(argv)
+    if args.device == "cuda" and not torch.cuda.is_available():
+        ap.error("--device cuda: torch sees no CUDA device")
     d, n, steps = (8, 1000, 200) if args.smoke else (128, 16000, 2000)
     torch.set_num_threads(1)
     pair = theory.shifted(d, 1.0)
     xr, xg = pair.sample(n, seed=0)
-    devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+    devices = ([args.device] if args.device != "all" else
+               ["cpu"] + (["cuda"] if torch.cuda.is_available() else []))
     rows = []
     for dev in devices:
         floor = floor_s(d, steps, 256, dev)
@@ -125,8 +133,8 @@ def main(argv=None) -> int:
         "The floor is the forward and backward passes alone; the gp step adds the interpolates' "
         "double backward (the penalty), Adam and the batch sampling.",
     ]
-    OUT.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    print(f"wrote {OUT}")
+    args.out.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print(f"wrote {args.out}")
     return 0
 
 

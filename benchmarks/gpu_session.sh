@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# One GPU session, from the repository root: the CUDA tests, then the CUDA rows of
+# bench_fit.py (issue 8's critic fit at d = 128, n = 16000) and bench_gpu.py (torch metrics
+# and critic fits against the CPU). Every step writes its log under $OUT (default ./gpu_out);
+# a step that fails or runs out of time does not stop the next. About 8 minutes on one H200.
+#
+#   OUT=/tmp/gpu bash benchmarks/gpu_session.sh
+#
+# POT is needed by two of the tests; where the machine lacks it and cannot download, put its
+# wheel in .whl/ (pip download --only-binary=:all: POT) and it is installed into /tmp/site.
+set -u
+OUT=${OUT:-gpu_out}
+mkdir -p "$OUT" && OUT=$(cd "$OUT" && pwd)
+export PYTHONPATH="$PWD/src${PYTHONPATH:+:$PYTHONPATH}" PYTHONUNBUFFERED=1 MPLBACKEND=Agg
+PY=${PYTHON:-python3}
+if ! $PY -c "import ot" 2>/dev/null && ls .whl/*.whl >/dev/null 2>&1; then
+    $PY -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
+        --target /tmp/site .whl/*.whl && export PYTHONPATH="$PYTHONPATH:/tmp/site"
+fi
+step() {  # step NAME SECONDS COMMAND...: run with a time limit, log to $OUT/NAME.log
+    local name=$1 limit=$2; shift 2
+    echo "=== $name (limit ${limit} s) $(date -u +%H:%M:%S)"
+    local t0=$SECONDS
+    timeout "$limit" "$@" >"$OUT/$name.log" 2>&1
+    local rc=$?
+    tail -n 25 "$OUT/$name.log"
+    echo "=== $name: exit $rc after $((SECONDS - t0)) s"
+}
+step env 60 bash -c "nvidia-smi -L; $PY -V; $PY -c 'import numpy, scipy, numba, torch, ot
+print(\"numpy\", numpy.__version__, \"scipy\", scipy.__version__, \"numba\", numba.__version__,
+      \"torch\", torch.__version__, \"CUDA\", torch.version.cuda, torch.cuda.is_available(),
+      \"POT\", ot.__version__)'"
+step pytest_gpu 150 $PY -m pytest -q -m gpu -p no:cacheprovider tests/test_gan_critics.py \
+    tests/test_gan_estimators.py tests/test_gan_metrics.py tests/test_gan_training.py \
+    tests/test_batch_w1.py
+(cd benchmarks && step bench_fit 220 $PY bench_fit.py --device cuda --out "$OUT/RESULTS_FIT_CUDA.md")
+(cd benchmarks && step bench_gpu 165 $PY bench_gpu.py --budget 120 --out "$OUT/RESULTS_GPU.md")
