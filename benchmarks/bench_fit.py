@@ -15,8 +15,9 @@ version and the numbers to ``benchmarks/RESULTS_FIT.md``. Never run by the tests
 
     python benchmarks/bench_fit.py            # about 4 minutes on one core of a 2-core EPYC
     python benchmarks/bench_fit.py --smoke    # d = 8, n = 1000 in seconds (prints only)
-    python benchmarks/bench_fit.py --device cuda --out FILE   # the CUDA rows alone (a GPU
-                                              # session: about 2 minutes on one H200)
+    python benchmarks/bench_fit.py --device cuda --out RESULTS_FIT_CUDA.md
+                                              # the CUDA rows alone: about 70 s on one H200
+                                              # (benchmarks/gpu_session.sh runs it)
 """
 from __future__ import annotations
 

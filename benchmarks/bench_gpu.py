@@ -9,10 +9,8 @@ Never run by the tests.
     python benchmarks/bench_gpu.py            # CUDA; sized for < 8 minutes on one H200
     python benchmarks/bench_gpu.py --smoke    # tiny sizes on CPU in seconds (prints only)
 
-With the CUDA tests, as one device session (about 1 + 5 minutes):
-
-    PYTHONPATH=src python -m pytest -q -m gpu tests/test_gan_metrics.py \
-        && PYTHONPATH=src python benchmarks/bench_gpu.py
+With the CUDA tests and bench_fit.py's CUDA rows, as one device session:
+``bash benchmarks/gpu_session.sh`` (3.3 minutes on one H200, with ``--budget 120``).
 
 Method: data drawn once on the device and copied to the host for the CPU paths; one warm-up
 call per case (kernel compilation, CUDA context, Numba), then the median of ``reps`` calls,

@@ -2,7 +2,9 @@
 # One GPU session, from the repository root: the CUDA tests, then the CUDA rows of
 # bench_fit.py (issue 8's critic fit at d = 128, n = 16000) and bench_gpu.py (torch metrics
 # and critic fits against the CPU). Every step writes its log under $OUT (default ./gpu_out);
-# a step that fails or runs out of time does not stop the next. About 8 minutes on one H200.
+# a step that fails or runs out of time does not stop the next. 3.3 minutes on one H200
+# (2026-11-30, after a start of about half a minute). Copy RESULTS_FIT_CUDA.md and
+# RESULTS_GPU.md from $OUT to benchmarks/ to commit them.
 #
 #   OUT=/tmp/gpu bash benchmarks/gpu_session.sh
 #

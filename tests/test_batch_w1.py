@@ -171,6 +171,7 @@ def test_batch_w1_on_cuda_stays_there_and_agrees_with_the_cpu(monkeypatch):
     # on the CPU copies agrees too. 2-D batches: CPU-drawn directions make CUDA and CPU
     # project on the same lines; the matmul's summation order may differ (relative ~1e-15 per
     # projected value), so 1e-10.
+    original = loop_mod.batch_w1  # before the recording wrapper replaces it
     recorded = _record_batch_w1(monkeypatch)
     res = train_wgan(tiny("wgan", device="cuda", batch_w1_every=4))
     _, logged = res.column("w1_batch")

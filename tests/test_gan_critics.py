@@ -216,3 +216,41 @@ def test_c_transform_on_cuda_matches_brute_force_and_stays_certified(monkeypatch
     res = train_wgan(cfg)
     assert res.device.startswith("cuda")
     assert all(np.isfinite(v) for row in res.history for v in row.values())
+
+
+# --------------------------------------------------------------------------- divergence
+@pytest.mark.parametrize("method, bad_step", [("gp", 13), ("js", 13), ("sn", 120)])
+def test_a_non_finite_loss_is_reported_at_its_own_step(monkeypatch, method, bad_step):
+    # The fit stops at the first step whose loss is not finite (here made NaN from ``bad_step``
+    # on) and names that step and its value, also after early-stopping measurements (every
+    # 20 steps here: 120 comes after five).
+    from divgan.gan import _fitting
+    from divgan.gan.checkpoint import TrainingDivergedError
+    from divgan.gan.estimators import estimate_js
+
+    calls = []
+
+    def poisoned(fn):
+        def wrapped(*args, **kwargs):
+            out = fn(*args, **kwargs)
+            calls.append(1)
+            if len(calls) < bad_step:
+                return out
+            nan = torch.tensor(float("nan"))
+            return (out[0] * nan, *out[1:]) if isinstance(out, tuple) else out * nan
+        return wrapped
+
+    if method == "js":
+        monkeypatch.setattr(_fitting, "discriminator_loss", poisoned(_fitting.discriminator_loss))
+    else:
+        monkeypatch.setattr(critics_mod.CriticMethod, "loss",
+                            poisoned(critics_mod.CriticMethod.loss))
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(600, 2)), rng.normal(1.0, 1.0, size=(600, 2))
+    with pytest.raises(TrainingDivergedError) as info:
+        if method == "js":
+            estimate_js(x, y, steps=400, hidden=(8,), device="cpu", seed=0)
+        else:
+            estimate_wasserstein(x, y, method=method, steps=400, hidden=(8,), device="cpu",
+                                 seed=0)
+    assert info.value.step == bad_step and np.isnan(info.value.value)
