@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# One GPU session, from the repository root: the CUDA tests, then the CUDA rows of
-# bench_fit.py (issue 8's critic fit at d = 128, n = 16000) and bench_gpu.py (torch metrics
-# and critic fits against the CPU). Every step writes its log under $OUT (default ./gpu_out);
-# a step that fails or runs out of time does not stop the next. 3.3 minutes on one H200
-# (2026-11-30, after a start of about half a minute). Copy RESULTS_FIT_CUDA.md and
-# RESULTS_GPU.md from $OUT to benchmarks/ to commit them.
+# One GPU session, from the repository root: the CUDA tests, the quick gallery on CUDA, then
+# the CUDA rows of bench_fit.py (issue 8's critic fit at d = 128, n = 16000) and bench_gpu.py
+# (torch metrics and critic fits against the CPU). Every step writes its log under $OUT
+# (default ./gpu_out); a step that fails or runs out of time does not stop the next. About
+# 5 minutes on one H200 (2026-11-30: tests 42 s, quick gallery 83 s, bench_fit 67 s,
+# bench_gpu 72 s). Copy RESULTS_FIT_CUDA.md and RESULTS_GPU.md from $OUT to benchmarks/.
 #
 #   OUT=/tmp/gpu bash benchmarks/gpu_session.sh
 #
@@ -35,5 +35,7 @@ print(\"numpy\", numpy.__version__, \"scipy\", scipy.__version__, \"numba\", num
 step pytest_gpu 150 $PY -m pytest -q -m gpu -p no:cacheprovider tests/test_gan_critics.py \
     tests/test_gan_estimators.py tests/test_gan_metrics.py tests/test_gan_training.py \
     tests/test_batch_w1.py
+step figures_quick_cuda 200 $PY -c "import sys; from divgan.cli import main
+sys.exit(main(['figures', '--quick', '--device', 'cuda', '--out', '$OUT/figures']))"
 (cd benchmarks && step bench_fit 220 $PY bench_fit.py --device cuda --out "$OUT/RESULTS_FIT_CUDA.md")
 (cd benchmarks && step bench_gpu 165 $PY bench_gpu.py --budget 120 --out "$OUT/RESULTS_GPU.md")

@@ -36,8 +36,9 @@ _SEED_HELP = "random seed, a whole number >= 0 (default: 0)"
 def _add_figures(sub) -> None:
     p = sub.add_parser(
         "figures", help="draw the lecture's figures and an index.html gallery",
-        description="Draw the lecture's ten figures from real computation (PNG, SVG and the "
-                    "checked numbers as JSON) and an index.html gallery. The exit code is 1 if a "
+        description="Draw the lecture's ten figures and an eleventh, critics in d dimensions, "
+                    "from real computation (PNG, SVG and the checked numbers as JSON) and an "
+                    "index.html gallery. The exit code is 1 if a "
                     "figure fails or a checked number falls outside its tolerance.")
     p.add_argument("--out", type=Path, default=Path("divgan-figures"), metavar="DIR",
                    help="folder for the figures and index.html, created if missing "
