@@ -11,7 +11,7 @@ import math
 import numpy as np
 
 from . import _kl_kernels as _kk
-from ._validation import PmfPair
+from ._validation import _TOTAL_HI, _TOTAL_LO, PmfPair, as_pmf_pair
 
 _LOG2 = math.log(2.0)
 # A ratio is computed directly as p/q only where every ratio is a normal float with room
@@ -105,6 +105,54 @@ def _kl_rows(pair: PmfPair) -> np.ndarray:
         out[rest] = _kl_log_difference(p[rest], q[rest], P[rest], Q[rest])
     out[infinite] = np.inf
     return np.maximum(out, 0.0)  # KL >= 0 (Gibbs); removes rounding below zero
+
+
+# The fast path takes 1-D float64 arrays of at least this many entries (below it the
+# validator's passes cost little).
+_FAST_MIN = 2**12
+
+
+def kl_rows_any(p, q, axis):
+    """``(KL per row, batch shape)`` of raw input: the validator and :func:`_kl_rows`, or for
+    contiguous 1-D float64 arrays of normal, positive masses with totals within a factor
+    of about 1.4 one pass of :func:`_kl_kernels.ratios_and_totals` that also validates:
+    the ratio form with no scaling (:math:`k = 0`), the same terms and blocks as
+    :func:`_kl_rows`. Input it does not take (zeros, negative or non-finite entries, spans
+    that need checking or scaling) goes the validator's way, which raises the errors."""
+    fast = None
+    if (type(p) is np.ndarray and type(q) is np.ndarray and type(axis) is int
+            and axis in (0, -1) and p.dtype == q.dtype == np.float64 and p.ndim == q.ndim == 1
+            and p.size == q.size >= _FAST_MIN and p.flags.c_contiguous
+            and q.flags.c_contiguous):
+        fast = _kl_fast(p, q)
+    if fast is not None:
+        return fast, ()
+    pair = as_pmf_pair(p, q, axis=axis)
+    return _kl_rows(pair), pair.batch
+
+
+def _kl_fast(p, q):
+    """KL(p/P ‖ q/Q) of two 1-D arrays in one validating pass, or None (see
+    :func:`kl_rows_any`)."""
+    n = p.size
+    p_bits, q_bits = p.view(np.uint64), q.view(np.uint64)
+    totals, sums = np.zeros(2), np.zeros(1)
+    bits = np.array([np.iinfo(np.uint64).max, np.iinfo(np.uint64).max, 0], dtype=np.uint64)
+    (buf,) = _scratch(1, n, 1)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
+        for _, cs in _blocks(1, n):
+            r = buf[0, : cs.stop - cs.start]
+            _kk.ratios_and_totals(p[cs], q[cs], p_bits[cs], q_bits[cs], r, totals, bits)
+            np.log(r, out=r)
+            _kk.dot_rows(p[None, cs], r[None], sums)
+        P, Q = totals
+        p_min, q_min = bits[:2].view(np.float64)
+        ok = (not bits[2] >> np.uint64(63) and _TOTAL_LO <= P <= _TOTAL_HI
+              and _TOTAL_LO <= Q <= _TOTAL_HI and np.rint(np.log2(Q) - np.log2(P)) == 0
+              and p_min / Q >= _RATIO_LO and q_min > 0 and P / q_min <= _RATIO_HI)
+    if not ok:
+        return None
+    return np.maximum(sums / P + np.log(Q / P), 0.0)  # as _kl_rows with scale 1
 
 
 def _scatter(mask, values, fill=False):

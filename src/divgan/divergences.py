@@ -15,7 +15,7 @@ import numpy as np
 from scipy import linalg, special
 
 from ._density import _densities, _integrate
-from ._pmf import _finish, _js_rows, _kl_rows
+from ._pmf import _finish, _js_rows, kl_rows_any
 from ._validation import as_gaussian_pair, as_pmf_pair, check_base
 
 __all__ = [
@@ -95,8 +95,7 @@ def kl_divergence(p, q, *, base=None, axis=-1):
     inf
     """
     base = check_base(base)
-    pair = as_pmf_pair(p, q, axis=axis)
-    return _finish(_kl_rows(pair), pair.batch, base)
+    return _finish(*kl_rows_any(p, q, axis), base)
 
 
 def js_divergence(p, q, *, base=None, axis=-1):
