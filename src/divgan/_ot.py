@@ -160,7 +160,15 @@ def _w1_sort_free(u_values, v_values, names):
         return value if status == _b.OK else None
     U = np.ascontiguousarray(U).reshape(-1, n)
     V = np.ascontiguousarray(V).reshape(-1, m)
-    iu, iv = _batch_index(batch_u, batch), _batch_index(batch_v, batch)
+    out = _w1_rows_sort_free(U, V, _batch_index(batch_u, batch), _batch_index(batch_v, batch))
+    return None if out is None else out.reshape(batch)
+
+
+def _w1_rows_sort_free(U, V, iu, iv):
+    """W1 of the finite row pairs ``U[iu[k]]``, ``V[iv[k]]`` (C-contiguous ``(r, n)``,
+    ``(s, m)``) by :func:`divgan._w1_buckets.w1_rows`, the pairs it cannot certify by the
+    sort path; None where most pairs need the sort path."""
+    n, m = U.shape[1], V.shape[1]
     got = _b.w1_rows(U, V, iu, iv)
     if got is None:
         return None
@@ -176,7 +184,7 @@ def _w1_sort_free(u_values, v_values, names):
         part = np.empty(redo.size)
         _k.wp_batch(SU, SV, ju.ravel(), jv.ravel(), 1.0, part)
         out[redo] = _unscale(part, f, "W_p")
-    return out.reshape(batch)
+    return out
 
 
 def _piles_rtol(n: int) -> float:
@@ -300,7 +308,11 @@ def _sliced(xs, ys, wa, wb, p, theta):
     py = theta @ ys.T
     out = np.empty(L)
     idx = np.arange(L)
-    if wa is None and wb is None:
+    sort_free = (wa is None and wb is None and p == 1.0 and forced_sort() == "auto"
+                 and _b.applies(px.shape[1], py.shape[1], False))
+    if sort_free and (got := _w1_rows_sort_free(px, py, idx, idx)) is not None:
+        out = got  # W1 without sorting the projections (divgan._w1_buckets)
+    elif wa is None and wb is None:
         _k.wp_batch(sort_last_axis(px), sort_last_axis(py), idx, idx, p, out)  # finite
     else:
         wa = np.ones((1, xs.shape[0])) if wa is None else np.ascontiguousarray(wa)[None, :]

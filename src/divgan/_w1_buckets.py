@@ -50,6 +50,11 @@ to ``(n + m) / 2.5``; none of those pairs handed on. Single pairs gain from ``n 
 batches whose rows are all at most 256 long stay with NumPy's sort (a sorting network there,
 2.7x faster than these buckets); beyond ``n + m = 2**21`` the bucket arrays outgrow the
 caches (at ``n = m = 1e6`` still about 0.85x the time of the radix path).
+
+**Callers** (:mod:`divgan._ot`): ``wasserstein_1d`` of unweighted samples with ``p = 1``
+(single pairs and batches), and ``sliced_wasserstein`` with ``p = 1`` (its default) and no
+weights, on each direction's projections: 2-D, 100 directions, ``n = 1e5`` took 90 ms
+against 260 ms sorting them (``benchmarks/RESULTS.md``).
 """
 import math
 import threading
