@@ -333,3 +333,32 @@ def test_sliced_w1_without_sorting_agrees_with_the_sort_path(monkeypatch):
     monkeypatch.setenv("DIVGAN_SORT", "radix")
     _sort.reread_environment()
     assert sliced_wasserstein(x, y, n_projections=L, seed=seed) == sorted_value
+
+
+def test_a_crowded_bucket_of_both_rows_goes_to_the_sort_path_before_counting(monkeypatch):
+    # Pairs of >= 2**14 points are probed first (256 evenly spaced points a side): 8 or more
+    # in one bucket, from both rows, mean that bucket holds ~(n + m) / 64 points, so the pair
+    # goes to the sort path at once (its value bit for bit). An atom of one row alone is
+    # left to the counting pass, which integrates it in closed form where D keeps its sign.
+    rng = np.random.default_rng(31)
+    n = 20000
+    atom_u = np.where(rng.random(n) < 0.3, 0.0, rng.normal(2.0, 1.0, n))
+    v = rng.normal(0.0, 1.0, n)
+    value, status = kernel(atom_u, v)
+    assert status == B.OK
+    assert_close(value, fsum_w1(atom_u, v))
+    atom_v = np.where(rng.random(n) < 0.3, 0.0, v)
+    for a, b in ((atom_u, atom_v), (rng.standard_cauchy(n), rng.standard_cauchy(n))):
+        assert B._crowded(a, b, *_grid(a, b))
+        assert kernel(a, b)[1] == B.FALLBACK
+        assert wasserstein_1d(a, b) == sort_path(a, b, monkeypatch)
+    assert not B._crowded(atom_u, v, *_grid(atom_u, v))
+
+
+def _grid(u, v):
+    """(1 / w, floor(lo / w)) of the kernel's buckets for the pair (module docstring)."""
+    lo, hi = min(u.min(), v.min()), max(u.max(), v.max())
+    mant, ex = math.frexp((hi - lo) / max(1, (u.size + v.size) // B._PER_BUCKET))
+    ex -= mant < math.sqrt(0.5)
+    inv = math.ldexp(1.0, -ex)
+    return inv, math.floor(lo * inv)

@@ -42,7 +42,11 @@ value (nearly identical samples, ``u == v`` -- exactly 0 there --, W1 tiny again
 when more than half its points lie in mixed buckets or one of those holds more than 64
 (heavy tails, many ties), when a value is not finite (that path raises its errors), when
 the span is one that path would rescale (:func:`divgan._ot._range_scale`), and whenever
-``DIVGAN_SORT`` forces a sort.
+``DIVGAN_SORT`` forces a sort. Pairs of ``2**14`` points or more are probed before the
+counting pass (:func:`_crowded`: 256 evenly spaced points a side), so that heavy tails and
+ties skip a pass they would waste (single rows of 1e6: Cauchy 33 ms down to 27 ms, the
+integers 0..9 42 ms down to 35 ms, against 26 and 33 ms for the sort path alone; N(0, 1)
+unchanged at about 20 ms).
 
 **Measured** (AMD EPYC, one thread): 1000 pairs of 1000 N(0, 1) samples in about half the
 time of the radix sort of both batches alone, the time flat for ``B`` from ``(n + m) / 1.5``
@@ -75,6 +79,9 @@ _SORTING_NETWORK = 256  # and batches whose rows are all this short (NumPy sorts
 _MAX_POINTS = 1 << 21  # and pairs of more points (n + m)
 _PER_BUCKET = 2  # points per bucket wanted: B = (n + m) / 2 (measured: module docstring)
 _GIVE_UP = 32  # a batch goes to the sort path when more than half its pairs so far did
+_PROBE = 256  # pairs of at least _PROBE_MIN points are probed at this many points a side
+_PROBE_MIN = 1 << 14  # first; _CROWD probed points of both samples in one bucket: sort path
+_CROWD = 8
 _BLOCK = 32  # sweeps summed plainly before folding into the compensated total
 _V = 1 << 32  # packed counts: a point of u adds 1, a point of v adds 2**32
 _LOW = (1 << 32) - 1
@@ -119,6 +126,32 @@ def _locate(x, inv, flo, inc, kk, yy, cnt):
         yy[i] = z - f
     for i in range(x.shape[0]):
         cnt[kk[i]] += inc
+
+
+@njit(inline="always")
+def _crowded(u, v, inv, flo):
+    """Whether ``_PROBE`` evenly spaced points of each row put ``_CROWD`` or more, of both
+    rows, in one bucket: that bucket then holds about ``(n + m) / 64`` points, far more than
+    a mixed bucket may (heavy tails, ties), and the counting pass would be wasted (Cauchy
+    rows of 1e6: 33 ms against 26 ms sorting them). A bucket of one row alone is left to
+    the pass (an atom of u where v has none can still be integrated in closed form)."""
+    keys = np.empty(2 * _PROBE, np.int64)
+    for side, x in enumerate((u, v)):
+        step = x.shape[0] / _PROBE
+        for i in range(_PROBE):
+            k = np.int64(np.floor(x[int(i * step)] * inv) - flo)
+            keys[side * _PROBE + i] = 2 * k + side
+    keys.sort()
+    run, sides = 1, 1 << (keys[0] & 1)
+    for i in range(1, keys.shape[0]):
+        if keys[i] >> 1 == keys[i - 1] >> 1:
+            run += 1
+            sides |= 1 << (keys[i] & 1)
+            if run >= _CROWD and sides == 3:
+                return True
+        else:
+            run, sides = 1, 1 << (keys[i] & 1)
+    return False
 
 
 @njit(inline="always")
@@ -230,6 +263,8 @@ def _pair(u, v, nb_want, cnt, coef, kk, yy, idx, g, mix, s):
     inv = math.ldexp(1.0, -ex)
     flo = np.floor(lo * inv)
     nb = int(np.floor(hi * inv) - flo) + 1
+    if n + m >= _PROBE_MIN and _crowded(u, v, inv, flo):
+        return 0.0, FALLBACK, lo, hi
     _locate(u, inv, flo, 1, kk[:n], yy[:n], cnt)
     _locate(v, inv, flo, _V, kk[n:], yy[n:], cnt)
     # scan: D = d at each left edge (units 1 / (n m)); see the module docstring
