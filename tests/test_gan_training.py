@@ -433,3 +433,27 @@ def test_training_on_cuda():
         assert all(math.isfinite(v) for row in res.history for v in row.values())
         _, w1 = res.column("w1_exact")
         assert w1[-1] < 0.6 * w1[0], (model, w1)
+
+
+@pytest.mark.gpu
+def test_resume_on_cuda_and_a_cuda_checkpoint_on_the_cpu(tmp_path, monkeypatch):
+    # The run's random stream is a CPU generator, so a run resumed on CUDA draws what the
+    # uninterrupted CUDA run drew; the weights agree to float32 rounding (1e-5, not bit for
+    # bit: cuBLAS may pick another kernel after a restart). The same checkpoint resumes on the
+    # CPU (device is a run-only field) and finishes with finite weights. Passed on an H200.
+    cfg = tiny("wgan", steps=40, checkpoint_every=20, device="cuda",
+               checkpoint_dir=tmp_path / "a")
+    full = train_wgan(cfg)
+    crashed = dataclasses.replace(cfg, checkpoint_dir=tmp_path / "b")
+    with monkeypatch.context() as m:
+        crashing_sampler(m, after_calls=29 * crashed.n_critic)
+        with pytest.raises(Crash):
+            train_wgan(crashed)
+    resumed = train_wgan(crashed, resume=True)
+    assert resumed.device.startswith("cuda") and resumed.steps_done == 40
+    wa, wb = weights(full), weights(resumed)
+    for k in wa:
+        assert torch.allclose(wa[k].cpu(), wb[k].cpu(), rtol=1e-5, atol=1e-6), k
+    on_cpu = train_wgan(dataclasses.replace(crashed, device="cpu", steps=50), resume=True)
+    assert on_cpu.device == "cpu" and on_cpu.steps_done == 50
+    assert all(torch.isfinite(w).all() for w in weights(on_cpu).values())
